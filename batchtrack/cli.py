@@ -1,0 +1,134 @@
+"""The `batchtrack` command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import date
+
+from batchtrack.settings import Settings
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
+
+
+def _add_warehouse(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--warehouse",
+        metavar="FILE",
+        help="the warehouse readers open (default: $BATCHTRACK_WAREHOUSE or data/warehouse.duckdb)",
+    )
+
+
+def _add_landing(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--landing",
+        metavar="DIR",
+        help="landing root with one folder per day (default: $BATCHTRACK_LANDING or data/landing)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="batchtrack", description="Batch (lot) traceability warehouse.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write a realistic sample landing zone")
+    generate.add_argument("--days", type=int, default=90)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--scale", choices=("small", "medium", "large"), default="small")
+    generate.add_argument("--start-date", type=_day, default=date(2026, 6, 1))
+    generate.add_argument("--bad-row-rate", type=float, default=0.002)
+    _add_landing(generate)
+
+    ingest = commands.add_parser(
+        "ingest", help="load new or changed landing days, rebuild the models, publish the warehouse"
+    )
+    ingest.add_argument("--date", type=_day, help="load this day again, changed or not")
+    _add_warehouse(ingest)
+    _add_landing(ingest)
+
+    demo = commands.add_parser("demo", help="generate sample data, ingest it, and show what came out")
+    demo.add_argument("--days", type=int, default=90)
+    demo.add_argument("--seed", type=int, default=7)
+    return parser
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from batchtrack.generator import generate
+
+    settings = Settings.from_env(landing=args.landing)
+    summary = generate(
+        settings.landing,
+        days=args.days,
+        seed=args.seed,
+        scale=args.scale,
+        start_date=args.start_date,
+        bad_row_rate=args.bad_row_rate,
+    )
+    rows = summary.get("rows", {})
+    print(f"wrote {summary.get('days', args.days)} day folders to {settings.landing}")
+    for feed, count in sorted(rows.items()):
+        print(f"  {feed:<12} {count:>12,} rows")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from pipelines.ingest_run import run_ingest
+
+    settings = Settings.from_env(warehouse=args.warehouse, landing=args.landing)
+    try:
+        report = run_ingest(settings, day=args.date)
+    except FileNotFoundError as error:
+        print(f"batchtrack ingest: {error}", file=sys.stderr)
+        return 1
+    if not report.days_requested and not report.outside_partitions:
+        print(f"no new or changed day folders under {settings.landing}; rebuilding the models")
+    if report.results:
+        print(f"{'day':<10}  {'file':<32} {'status':<9} {'loaded':>10} {'quarantined':>11}")
+        for row in report.results:
+            names = ", ".join(name.split("/", 1)[1] for name in row["files"]) or f"({row['feed']})"
+            print(
+                f"{row['day']:<10}  {names:<32} {row['status']:<9} {row['rows_loaded']:>10,} "
+                f"{row['rows_quarantined']:>11,}"
+            )
+        loaded = sum(row["rows_loaded"] for row in report.results)
+        quarantined = sum(row["rows_quarantined"] for row in report.results)
+        days = len({row["day"] for row in report.results})
+        print(f"{days} day(s): {loaded:,} rows loaded, {quarantined:,} quarantined (see table quarantine)")
+    for error in report.rejected_files:
+        print(f"REJECTED {error}", file=sys.stderr)
+    for day in report.outside_partitions:
+        print(
+            f"NOT LOADED {day.isoformat()}: outside the landing-day partitions (set BATCHTRACK_FIRST_DAY)",
+            file=sys.stderr,
+        )
+    if not report.success:
+        print(f"batchtrack ingest: the run failed: {report.failure}", file=sys.stderr)
+        print(f"the published warehouse {settings.warehouse} is unchanged", file=sys.stderr)
+        return 1
+    print(f"warehouse published: {settings.warehouse}")
+    return 0 if report.data_loaded else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from batchtrack.demo import run_demo
+
+    return run_demo(days=args.days, seed=args.seed)
+
+
+COMMANDS = {"generate": cmd_generate, "ingest": cmd_ingest, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    args = build_parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""Where things live: the one place that turns environment variables into paths.
+
+Defaults sit inside the project folder, so a fresh clone works without any setup.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+WAREHOUSE_ENV = "BATCHTRACK_WAREHOUSE"
+LANDING_ENV = "BATCHTRACK_LANDING"
+OUTPUT_ENV = "BATCHTRACK_OUTPUT"
+# The file dbt writes to during a run: the pipeline's working copy of the warehouse.
+DBT_WAREHOUSE_ENV = "BATCHTRACK_DBT_WAREHOUSE"
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path  # the published file that readers open
+    landing: Path
+    output: Path
+    project_root: Path = PROJECT_ROOT
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        return self.project_root / "dbt_project"
+
+    @classmethod
+    def from_env(
+        cls,
+        warehouse: str | os.PathLike[str] | None = None,
+        landing: str | os.PathLike[str] | None = None,
+        output: str | os.PathLike[str] | None = None,
+    ) -> Settings:
+        def pick(given, env_name: str, default: Path) -> Path:
+            value = given if given is not None else os.environ.get(env_name)
+            return Path(value).expanduser().resolve() if value else default
+
+        return cls(
+            warehouse=pick(warehouse, WAREHOUSE_ENV, PROJECT_ROOT / "data" / "warehouse.duckdb"),
+            landing=pick(landing, LANDING_ENV, PROJECT_ROOT / "data" / "landing"),
+            output=pick(output, OUTPUT_ENV, PROJECT_ROOT / "output"),
+        )

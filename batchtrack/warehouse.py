@@ -1,0 +1,141 @@
+"""The published warehouse file and the working copy a pipeline run writes.
+
+Readers (the `duckdb` shell, BI tools, `batchtrack recall`) open the published file.
+A run never writes it in place: the run copies it into a working file beside it, loads
+and builds there, and at the end renames the finished working file over the published
+one. A rename is atomic, so a reader sees either yesterday's complete warehouse or
+today's, never a half-loaded day, and a reader holding the file open (even read-write,
+which locks it) cannot make the run fail. A run that crashes leaves the published file
+as it was; the next run throws its leftovers away.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from batchtrack.warehouse_schema import ensure_ingest_schema
+
+
+class WarehouseBusy(RuntimeError):
+    """Another live process is running the pipeline on this warehouse."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    published: Path
+
+    @property
+    def work_dir(self) -> Path:
+        return self.published.parent / f".{self.published.name}.work"
+
+    @property
+    def working_file(self) -> Path:
+        # Same file name as the published one, so DuckDB gives both the same catalog name.
+        return self.work_dir / self.published.name
+
+    @property
+    def _owner_file(self) -> Path:
+        return self.work_dir / "owner.json"
+
+    def _owner(self) -> dict | None:
+        try:
+            return json.loads(self._owner_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def begin(self, run_id: str) -> Path:
+        """Make sure the working copy belongs to `run_id`, starting from the published file.
+
+        Called by every writing step of a run; only the first one of the run copies.
+        """
+        owner = self._owner()
+        if owner and owner.get("run_id") == run_id and self.working_file.exists():
+            return self.working_file
+        if owner and owner.get("run_id") != run_id and _process_alive(owner.get("pid")):
+            raise WarehouseBusy(
+                f"{self.published} is being written by run {owner.get('run_id')} "
+                f"(process {owner.get('pid')}); try again when it has finished"
+            )
+        source = _identity(self.published)
+        adoptable = owner and owner.get("source") == source and self.working_file.exists()
+        if not adoptable:
+            # Start from the published file. A working copy of an earlier run that did not
+            # publish is kept only while the published file is still the one it came from:
+            # its loads are committed transactions, so the next run carries them on.
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir.mkdir(parents=True)
+            if self.published.exists():
+                partial = self.work_dir / (self.published.name + ".copying")
+                shutil.copyfile(self.published, partial)
+                os.replace(partial, self.working_file)
+        self._owner_file.write_text(json.dumps({"run_id": run_id, "pid": os.getpid(), "source": source}))
+        with contextlib.closing(duckdb.connect(str(self.working_file))) as con:
+            ensure_ingest_schema(con)
+        return self.working_file
+
+    @contextlib.contextmanager
+    def connect(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection to this run's working copy; closed on exit."""
+        con = duckdb.connect(str(self.begin(run_id)))
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def publish(self, run_id: str) -> Path:
+        """Atomically replace the published file with this run's finished working copy."""
+        owner = self._owner()
+        if not owner or owner.get("run_id") != run_id or not self.working_file.exists():
+            raise RuntimeError(f"run {run_id} has no working copy of {self.published} to publish")
+        with contextlib.closing(duckdb.connect(str(self.working_file))) as con:
+            con.execute("checkpoint")
+        self.published.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.working_file, self.published)
+        _fsync_dir(self.published.parent)
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+        return self.published
+
+    def open_readonly(self) -> duckdb.DuckDBPyConnection:
+        if not self.published.exists():
+            raise FileNotFoundError(
+                f"no warehouse at {self.published}: run `batchtrack ingest` first (or pass --warehouse)"
+            )
+        return duckdb.connect(str(self.published), read_only=True)
+
+
+def _identity(path: Path) -> list[int] | None:
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+
+
+def _process_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return False  # a previous run in this same process that did not publish
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,70 @@
+"""DDL of the tables the ingestion layer owns: raw feeds, quarantine and load state.
+
+dbt owns everything built from these (staging, intermediate, marts and the recall macros).
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from batchtrack.feeds import DUCKDB_TYPES, FEEDS, RAW_LINEAGE_COLUMNS, Feed
+
+
+def raw_table_ddl(feed: Feed) -> str:
+    columns = [f"{c.name} {DUCKDB_TYPES[c.type]}" for c in feed.columns]
+    columns += [f"{name} {sql_type}" for name, sql_type in RAW_LINEAGE_COLUMNS]
+    return f"CREATE TABLE IF NOT EXISTS raw.{feed.name} (\n    " + ",\n    ".join(columns) + "\n)"
+
+
+INGEST_DDL = (
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS ingest",
+    # Bad rows, never lost: the raw text of the record and why it was refused.
+    """
+    CREATE TABLE IF NOT EXISTS main.quarantine (
+        feed VARCHAR NOT NULL,
+        landing_date DATE NOT NULL,
+        source_file VARCHAR NOT NULL,
+        line_number BIGINT NOT NULL,
+        raw_record JSON NOT NULL,
+        reason VARCHAR NOT NULL,
+        file_hash VARCHAR NOT NULL,
+        loaded_at TIMESTAMP NOT NULL
+    )
+    """,
+    # What has been loaded: one row per landing file, so a re-sent day is recognised.
+    """
+    CREATE TABLE IF NOT EXISTS ingest.loaded_files (
+        landing_date DATE NOT NULL,
+        feed VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        file_hash VARCHAR NOT NULL,
+        rows_in BIGINT NOT NULL,
+        rows_loaded BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        loaded_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (landing_date, feed, source_file)
+    )
+    """,
+    # Files refused whole (a required column missing from the header); kept until a good
+    # version of the file is loaded.
+    """
+    CREATE TABLE IF NOT EXISTS ingest.rejected_files (
+        landing_date DATE NOT NULL,
+        feed VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL,
+        file_hash VARCHAR NOT NULL,
+        error VARCHAR NOT NULL,
+        rejected_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (landing_date, feed, source_file)
+    )
+    """,
+)
+
+
+def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw layer, quarantine and load-state tables if they are missing."""
+    for statement in INGEST_DDL:
+        con.execute(statement)
+    for feed in FEEDS:
+        con.execute(raw_table_ddl(feed))

@@ -1,0 +1,1 @@
+"""Dagster code location of Batchtrack: when and in what order things run."""

@@ -1,0 +1,1 @@
+"""One module per concern: partitions, resources, raw ingestion, dbt, publishing, automation."""

@@ -1,0 +1,60 @@
+"""The dbt project as Dagster assets: staging, intermediate and marts, built in the
+run's working copy of the warehouse."""
+
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from batchtrack.settings import DBT_WAREHOUSE_ENV, PROJECT_ROOT
+from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
+
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+
+
+class LayeredTranslator(DagsterDbtTranslator):
+    """Asset keys say where a model lives: ["staging", "stg_..."], ["marts", "fct_..."]."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "model":
+            fqn = dbt_resource_props.get("fqn", [])
+            layer = fqn[1] if len(fqn) > 2 else "models"
+            return dg.AssetKey([layer, dbt_resource_props["name"]])
+        return super().get_asset_key(dbt_resource_props)
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "warehouse"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=LayeredTranslator(),
+    pool=WAREHOUSE_POOL,
+)
+def warehouse_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    working_file = warehouse.warehouse.begin(context.run_id)
+    # dbt runs as a subprocess and reads the file to build from profiles.yml's env_var.
+    previous = os.environ.get(DBT_WAREHOUSE_ENV)
+    os.environ[DBT_WAREHOUSE_ENV] = str(working_file)
+    try:
+        yield from dbt.cli(["build"], context=context).stream()
+    finally:
+        if previous is None:
+            os.environ.pop(DBT_WAREHOUSE_ENV, None)
+        else:
+            os.environ[DBT_WAREHOUSE_ENV] = previous
+
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt next to this interpreter: the venv need not be activated.
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))

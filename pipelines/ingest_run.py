@@ -1,0 +1,87 @@
+"""`batchtrack ingest` runs the daily_warehouse job in this process: the same assets the
+Dagster UI shows, for the landing days that are new or changed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+
+import dagster as dg
+
+from batchtrack.ingestion.landing import day_folders
+from batchtrack.ingestion.planning import plan_days
+from batchtrack.settings import Settings
+
+
+@dataclass
+class IngestReport:
+    days_requested: list[date] = field(default_factory=list)
+    outside_partitions: list[date] = field(default_factory=list)
+    results: list[dict] = field(default_factory=list)  # one per changed (day, feed)
+    success: bool = True
+    failure: str | None = None
+
+    @property
+    def rejected_files(self) -> list[str]:
+        return [error for result in self.results for error in result["errors"]]
+
+    @property
+    def data_loaded(self) -> bool:
+        return self.success and not self.rejected_files and not self.outside_partitions
+
+
+def dagster_instance() -> dg.DagsterInstance:
+    """The project's Dagster instance when DAGSTER_HOME is set (runs then show in the UI),
+    otherwise a throwaway one."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
+def run_ingest(settings: Settings, day: date | None = None) -> IngestReport:
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.automation import partition_range_tags, partitionable
+    from pipelines.defs.jobs import RAW_KEYS, non_raw_asset_keys
+
+    report = IngestReport()
+    if day is not None:
+        if day not in day_folders(settings.landing):
+            raise FileNotFoundError(f"no day folder {day.isoformat()} under {settings.landing}")
+        days, force = [day], True
+    else:
+        plans = plan_days(settings.landing, settings.warehouse)
+        days, force = [plan.day for plan in plans if plan.status != "unchanged"], False
+    report.days_requested, report.outside_partitions = partitionable(days)
+
+    job = build_definitions(settings).resolve_job_def("daily_warehouse")
+    if report.days_requested:
+        tags = partition_range_tags(report.days_requested)
+        selection = None
+        run_config = {"ops": {key.to_python_identifier(): {"config": {"force": force}} for key in RAW_KEYS}}
+    else:
+        tags, selection, run_config = {}, non_raw_asset_keys(), {}
+    with dagster_instance() as instance:
+        result = job.execute_in_process(
+            run_config=run_config,
+            instance=instance,
+            tags=tags,
+            asset_selection=selection,
+            raise_on_error=False,
+        )
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data:
+                report.failure = (
+                    event.step_failure_data.error.message.strip() if event.step_failure_data.error else "step failed"
+                )
+        report.success = result.success
+        for key in RAW_KEYS:
+            seen: set[tuple[str, str]] = set()
+            for materialization in result.asset_materializations_for_node(key.to_python_identifier()):
+                entry = materialization.metadata.get("results")
+                for row in entry.value if entry else []:
+                    if (row["day"], row["feed"]) not in seen:
+                        seen.add((row["day"], row["feed"]))
+                        report.results.append(row)
+    report.results.sort(key=lambda row: (row["day"], row["feed"]))
+    return report

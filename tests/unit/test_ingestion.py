@@ -1,0 +1,218 @@
+"""The ingestion library against hand-written landing files and a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from batchtrack.feeds import FEEDS_BY_NAME
+from batchtrack.ingestion import ingest_feed_day
+from batchtrack.warehouse_schema import ensure_ingest_schema
+
+DAY = date(2026, 6, 1)
+
+
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    root = tmp_path / "landing"
+    (root / DAY.isoformat()).mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_ingest_schema(connection)
+    yield connection
+    connection.close()
+
+
+def write(landing: Path, name: str, text: str, day: date = DAY) -> Path:
+    path = landing / day.isoformat() / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def quarantine(con, feed: str) -> dict[int, str]:
+    return dict(con.execute("select line_number, reason from quarantine where feed = ? order by 1", [feed]).fetchall())
+
+
+def test_every_bad_row_kind_is_quarantined_with_its_reason_and_nothing_is_lost(landing, con):
+    write(
+        landing,
+        "inventory.csv",
+        "movement_id,lot_code,product_code,site_code,movement_type,quantity,moved_at,supplier_code\n"
+        "M1,L1,P1,S1,receipt,10,2026-06-01T06:00:00,SUP1\n"  # 2 good
+        "M2,,P1,S1,scrap,1,2026-06-01T06:00:00,\n"  # 3 missing lot_code
+        "M3,L1,P1,S1,scrap,abc,2026-06-01T06:00:00,\n"  # 4 unparseable number
+        "M4,L1,P1,S1,scrap,1,2026-06-31T06:00:00,\n"  # 5 unparseable timestamp
+        "M5,L1,P1,S1,scrap,-2,2026-06-01T06:00:00,\n"  # 6 negative quantity
+        "M1,L1,P1,S1,scrap,1,2026-06-01T07:00:00,\n"  # 7 duplicate movement_id
+        "M6,L1,P1,S1,teleport,1,2026-06-01T06:00:00,\n"  # 8 unknown movement_type
+        "M7,L1,P1,S1,adjustment,-2,2026-06-01T08:00:00+02:00,\n"  # 9 good: adjustments are signed
+        "M8,L1,P1,S1,receipt,3,2026-06-01T09:00:00,\n",  # 10 receipt without supplier
+    )
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["inventory"])
+    reasons = quarantine(con, "inventory")
+    assert reasons[3] == "missing required value: lot_code"
+    assert reasons[4] == "unparseable number in quantity: 'abc'"
+    assert reasons[5] == "unparseable ISO 8601 timestamp in moved_at: '2026-06-31T06:00:00'"
+    assert reasons[6].startswith("negative quantity -2")
+    assert reasons[7] == "duplicate key movement_id='M1' (first at line 2)"
+    assert reasons[8].startswith("unknown movement_type 'teleport'")
+    assert reasons[10] == "receipt without supplier_code"
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 10]
+    loaded = con.execute("select movement_id, quantity, moved_at from raw.inventory order by line_number").fetchall()
+    assert [row[0] for row in loaded] == ["M1", "M7"]
+    assert loaded[1][1] == -2.0
+    assert str(loaded[1][2]) == "2026-06-01 08:00:00"  # the local wall-clock part is kept
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (9, 2, 7)
+    raw_record = json.loads(con.execute("select raw_record from quarantine where line_number = 4").fetchone()[0])
+    assert raw_record["quantity"] == "abc" and raw_record["movement_id"] == "M3"
+
+
+def test_defect_count_above_sample_size_and_unknown_result(landing, con):
+    write(
+        landing,
+        "inspections.csv",
+        "inspection_id,lot_code,inspected_at,check_code,sample_size,defect_count,result\n"
+        "I1,L1,2026-06-01T10:00:00,SEAL,10,2,fail\n"
+        "I2,L1,2026-06-01T10:00:00,SEAL,10,12,fail\n"
+        "I3,L1,2026-06-01T10:00:00,SEAL,10,0,maybe\n"
+        "I4,L1,2026-06-01,SEAL,1.5,0,\n",
+    )
+    ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["inspections"])
+    reasons = quarantine(con, "inspections")
+    assert reasons == {
+        3: "defect_count 12 above sample_size 10",
+        4: "unknown result 'maybe' (expected one of: pass, fail, hold)",
+        5: "unparseable whole number in sample_size: '1.5'",
+    }
+    assert con.execute("select inspection_id from raw.inspections").fetchall() == [("I1",)]
+
+
+def test_header_missing_a_required_column_rejects_the_file_whole(landing, con):
+    write(
+        landing,
+        "shipments.csv",
+        "shipment_id,line_no,lot_code,product_code,quantity,shipped_at,site_code\nS1,1,L1,P1,5,2026-06-01T10:00:00,D1\n",
+    )
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["shipments"])
+    assert result.status == "rejected"
+    assert "2026-06-01/shipments.csv" in result.errors[0]
+    assert "customer_code" in result.errors[0]
+    assert con.execute("select count(*) from raw.shipments").fetchone()[0] == 0
+    assert con.execute("select count(*) from quarantine").fetchone()[0] == 0
+    rejected = con.execute("select source_file, error from ingest.rejected_files").fetchall()
+    assert rejected[0][0] == "2026-06-01/shipments.csv" and "customer_code" in rejected[0][1]
+
+
+def test_rejected_resend_keeps_the_last_good_version_and_a_fixed_file_clears_the_rejection(landing, con):
+    header = "shipment_id,line_no,lot_code,product_code,quantity,shipped_at,site_code,customer_code\n"
+    write(landing, "shipments.csv", header + "S1,1,L1,P1,5,2026-06-01T10:00:00,D1,C1\n")
+    ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["shipments"])
+    write(landing, "shipments.csv", "shipment_id,line_no\nS1,1\n")
+    assert ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["shipments"]).status == "rejected"
+    assert con.execute("select quantity from raw.shipments").fetchall() == [(5.0,)]
+    write(landing, "shipments.csv", header + "S1,1,L1,P1,6,2026-06-01T10:00:00,D1,C1\n")
+    assert ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["shipments"]).status == "loaded"
+    assert con.execute("select quantity from raw.shipments").fetchall() == [(6.0,)]
+    assert con.execute("select count(*) from ingest.rejected_files").fetchone()[0] == 0
+
+
+def test_resent_day_replaces_its_rows_and_unchanged_files_are_skipped(landing, con):
+    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,100\nL2,P1,S1,A,2026-06-01T07:00:00,50\n")
+    feed = FEEDS_BY_NAME["production"]
+    assert ingest_feed_day(con, landing, DAY, feed).status == "loaded"
+    assert ingest_feed_day(con, landing, DAY, feed).status == "unchanged"
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,90\n")
+    assert ingest_feed_day(con, landing, DAY, feed).status == "loaded"
+    assert con.execute("select lot_code, quantity from raw.production").fetchall() == [("L1", 90.0)]
+    assert con.execute("select count(*) from ingest.loaded_files").fetchone()[0] == 1
+
+
+def test_a_key_loaded_on_another_day_is_a_duplicate(landing, con):
+    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n")
+    later = date(2026, 6, 2)
+    write(
+        landing,
+        "production.csv",
+        header + "L1,P1,S1,A,2026-06-02T06:00:00,7\nL2,P1,S1,A,2026-06-02T06:00:00,8\n",
+        later,
+    )
+    feed = FEEDS_BY_NAME["production"]
+    ingest_feed_day(con, landing, DAY, feed)
+    result = ingest_feed_day(con, landing, later, feed)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    reason = con.execute("select reason from quarantine").fetchone()[0]
+    assert reason == "duplicate key lot_code='L1' (already loaded from 2026-06-01/production.csv line 2)"
+
+
+def test_line_numbers_follow_quoted_line_breaks_and_odd_characters_survive(landing, con):
+    write(
+        landing,
+        "consumption.csv",
+        "lot_code,input_lot_code,quantity,consumed_at,note\n"
+        '"L\'1, ""odd""",F881,1,2026-06-01T06:00:00,"two\nlines"\n'
+        "L2,F881,x,2026-06-01T06:00:00,\n"
+        "\n"
+        " L3 ,F881,2,2026-06-01T06:00:00,kept\n",
+    )
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["consumption"])
+    assert quarantine(con, "consumption") == {4: "unparseable number in quantity: 'x'", 5: "empty line"}
+    rows = con.execute(
+        "select lot_code, line_number, extra_columns->>'note' from raw.consumption order by 2"
+    ).fetchall()
+    assert rows == [('L\'1, "odd"', 2, "two\nlines"), ("L3", 6, "kept")]
+    assert result.rows_in == result.rows_loaded + result.rows_quarantined == 4
+
+
+def test_parquet_file_is_read_like_csv(landing, con):
+    frame = pl.DataFrame(
+        {
+            "shipment_id": ["S1", "S1"],
+            "line_no": [1, 2],
+            "lot_code": ["L1", "L1"],
+            "product_code": ["P1", "P1"],
+            "quantity": [5.5, -1.0],
+            "shipped_at": ["2026-06-01T10:00:00", "2026-06-01T11:00:00"],
+            "site_code": ["D1", "D1"],
+            "customer_code": ["C1", "C2"],
+        }
+    )
+    frame.write_parquet(landing / DAY.isoformat() / "shipments.parquet")
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["shipments"])
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 1)
+    assert con.execute("select source_file, quantity from raw.shipments").fetchall() == [
+        ("2026-06-01/shipments.parquet", 5.5)
+    ]
+    assert quarantine(con, "shipments") == {3: "negative quantity: -1.0"}
+
+
+def test_a_failure_half_way_rolls_the_day_back(landing, con, monkeypatch):
+    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n")
+    feed = FEEDS_BY_NAME["production"]
+    ingest_feed_day(con, landing, DAY, feed)
+    before = con.execute("select * from raw.production").fetchall()
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,1\nL9,P1,S1,A,2026-06-01T06:00:00,2\n")
+
+    import batchtrack.ingestion.loader as loader
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    # The old rows are already deleted inside the transaction when the quarantine insert runs.
+    monkeypatch.setattr(loader, "_quarantine_known_keys", crash)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_feed_day(con, landing, DAY, feed)
+    assert con.execute("select * from raw.production").fetchall() == before
+    assert con.execute("select count(*) from ingest.loaded_files").fetchone()[0] == 1
