@@ -6,7 +6,6 @@ INSTALLED := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
-export DAGSTER_DISABLE_TELEMETRY := true
 
 .PHONY: setup demo test lint dev bench clean
 

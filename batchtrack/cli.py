@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from datetime import date
 
 from batchtrack.settings import Settings
@@ -126,6 +127,8 @@ COMMANDS = {"generate": cmd_generate, "ingest": cmd_ingest, "demo": cmd_demo}
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    # Dagster's notes about its own beta parameters mean nothing to a person running us.
+    warnings.filterwarnings("ignore", message=".*is currently in beta")
     args = build_parser().parse_args(argv)
     return COMMANDS[args.command](args)
 

@@ -42,7 +42,7 @@ class LayeredTranslator(DagsterDbtTranslator):
 def warehouse_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
-    working_file = warehouse.warehouse.begin(context.run_id)
+    working_file = warehouse.warehouse.begin(context.run.run_id)
     # dbt runs as a subprocess and reads the file to build from profiles.yml's env_var.
     previous = os.environ.get(DBT_WAREHOUSE_ENV)
     os.environ[DBT_WAREHOUSE_ENV] = str(working_file)

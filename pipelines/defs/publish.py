@@ -20,8 +20,8 @@ def build_publish_asset(upstream: list) -> dg.AssetsDefinition:
     def published_warehouse(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
         # begin() first: a run that wrote nothing itself still publishes what an earlier,
         # unpublished run left committed in the working copy.
-        warehouse.warehouse.begin(context.run_id)
-        published = warehouse.warehouse.publish(context.run_id)
+        warehouse.warehouse.begin(context.run.run_id)
+        published = warehouse.warehouse.publish(context.run.run_id)
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(published)),

@@ -50,7 +50,7 @@ def build_raw_asset(feed: Feed) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         days = [date.fromisoformat(key) for key in context.partition_keys]
         results: list[FeedDayResult] = []
-        with warehouse.warehouse.connect(context.run_id) as con:
+        with warehouse.warehouse.connect(context.run.run_id) as con:
             for day in days:
                 result = ingest_feed_day(con, landing.root, day, feed, force=config.force)
                 results.append(result)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -40,6 +41,15 @@ def small_landing(root: Path, days: int = 3) -> Path:
         )
         (folder / "shipments.csv").write_text(SHIPMENTS + f"S{index},1,B{index},FIN-BREAD,40,{day}T12:00:00,P1,C1\n")
     return root
+
+
+def ingest(warehouse: Path, landing: Path, **options):
+    """The daily_warehouse job in this process, raw layer and publishing only (no dbt)."""
+    from batchtrack.settings import Settings
+    from pipelines.ingest_run import run_ingest
+
+    settings = Settings.from_env(warehouse=warehouse, landing=landing, output=warehouse.parent / "output")
+    return run_ingest(settings, build_models=False, **options)
 
 
 def count(path: Path, sql: str):
@@ -92,15 +102,15 @@ def test_ingest_loads_quarantines_and_publishes_then_skips_unchanged_days(tmp_pa
     assert "no new or changed day folders" in second.stdout
 
 
-def test_resent_day_replaces_itself_and_corrected_values_win(tmp_path, cli):
+def test_resent_day_replaces_itself_and_corrected_values_win(tmp_path, dbt_manifest):
     landing = small_landing(tmp_path / "landing")
     warehouse = tmp_path / "warehouse.duckdb"
-    args = ("--warehouse", str(warehouse), "--landing", str(landing))
-    assert cli("ingest", *args).returncode == 0
+    assert ingest(warehouse, landing).data_loaded
     (landing / "2026-06-02" / "production.csv").write_text(PRODUCTION + "B1,FIN-BREAD,P1,L1,2026-06-02T06:00:00,95\n")
-    resent = cli("ingest", *args)
-    assert resent.returncode == 0, resent.stderr
-    assert "2026-06-01" not in resent.stdout  # only the re-sent day is reloaded
+    resent = ingest(warehouse, landing)
+    assert resent.data_loaded
+    assert resent.days_requested == [date(2026, 6, 2)]  # only the re-sent day is reloaded
+    assert [(row["feed"], row["status"]) for row in resent.results] == [("production", "loaded")]
     rows = (
         duckdb.connect(str(warehouse), read_only=True)
         .execute("select lot_code, quantity from raw.production order by lot_code")
@@ -111,6 +121,7 @@ def test_resent_day_replaces_itself_and_corrected_values_win(tmp_path, cli):
 
 
 def test_file_missing_a_required_column_fails_the_command_but_the_rest_loads(tmp_path, cli):
+    # The one CLI run here that builds the dbt models on top.
     landing = small_landing(tmp_path / "landing")
     (landing / "2026-06-03" / "shipments.csv").write_text("shipment_id,line_no,lot_code\nS9,1,B2\n")
     warehouse = tmp_path / "warehouse.duckdb"
@@ -151,11 +162,10 @@ def test_a_reader_holding_the_warehouse_open_neither_blocks_the_run_nor_sees_hal
     assert count(warehouse, "select count(*) from raw.production") == 3
 
 
-def test_a_run_killed_half_way_leaves_the_published_warehouse_as_it_was(tmp_path, cli):
+def test_a_run_killed_half_way_leaves_the_published_warehouse_as_it_was(tmp_path, dbt_manifest):
     landing = small_landing(tmp_path / "landing", days=2)
     warehouse = tmp_path / "warehouse.duckdb"
-    args = ["--warehouse", str(warehouse), "--landing", str(landing)]
-    assert cli("ingest", *args).returncode == 0
+    assert ingest(warehouse, landing).data_loaded
     before = sha256(warehouse)
     for day in range(10, 28):
         folder = landing / f"2026-06-{day}"
@@ -164,7 +174,17 @@ def test_a_run_killed_half_way_leaves_the_published_warehouse_as_it_was(tmp_path
             PRODUCTION + "".join(f"D{day}-{n},FIN-BREAD,P1,L1,2026-06-{day}T06:00:00,{n}\n" for n in range(1, 500))
         )
     owner = warehouse.parent / ".warehouse.duckdb.work" / "owner.json"
-    process = subprocess.Popen([str(BIN / "batchtrack"), "ingest", *args], cwd=REPO)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.integration.test_pipeline import ingest; from pathlib import Path; "
+            "ingest(Path(sys.argv[1]), Path(sys.argv[2]))",
+            str(warehouse),
+            str(landing),
+        ],
+        cwd=REPO,
+    )
     deadline = time.monotonic() + 120
     while not owner.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -174,17 +194,16 @@ def test_a_run_killed_half_way_leaves_the_published_warehouse_as_it_was(tmp_path
     assert sha256(warehouse) == before
     assert count(warehouse, "select count(*) from raw.production") == 2
     # The next run finishes the job.
-    rerun = cli("ingest", *args)
-    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert ingest(warehouse, landing).data_loaded
     assert count(warehouse, "select count(*) from raw.production") == 2 + 18 * 499
 
 
-def test_two_warehouses_never_share_load_state(tmp_path, cli):
+def test_two_warehouses_never_share_load_state(tmp_path, dbt_manifest):
     landing = small_landing(tmp_path / "landing", days=1)
     first, second = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
-    assert cli("ingest", "--warehouse", str(first), "--landing", str(landing)).returncode == 0
-    result = cli("ingest", "--warehouse", str(second), "--landing", str(landing))
-    assert result.returncode == 0
-    assert "2026-06-01  production.csv" in result.stdout
+    assert ingest(first, landing).data_loaded
+    result = ingest(second, landing)
+    assert result.data_loaded
+    assert {row["feed"] for row in result.results} == {"products", "production", "shipments"}
     shutil.rmtree(tmp_path / "landing")
     assert count(second, "select count(*) from raw.production") == 1
