@@ -50,8 +50,15 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest", help="load new or changed landing days, rebuild the models, publish the warehouse"
     )
     ingest.add_argument("--date", type=_day, help="load this day again, changed or not")
+    ingest.add_argument("--verbose", action="store_true", help="show the Dagster run's log as it goes")
     _add_warehouse(ingest)
     _add_landing(ingest)
+
+    recall = commands.add_parser("recall", help="the recall scope of a lot: lots, shipments, customers, stock")
+    recall.add_argument("lot", metavar="LOT", help="the lot code (quote it in the shell if it has odd characters)")
+    recall.add_argument("--backward", action="store_true", help="the lots and suppliers it came from instead")
+    recall.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    _add_warehouse(recall)
 
     demo = commands.add_parser("demo", help="generate sample data, ingest it, and show what came out")
     demo.add_argument("--days", type=int, default=90)
@@ -83,7 +90,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env(warehouse=args.warehouse, landing=args.landing)
     try:
-        report = run_ingest(settings, day=args.date)
+        report = run_ingest(settings, day=args.date, log_level="INFO" if args.verbose else "WARNING")
     except FileNotFoundError as error:
         print(f"batchtrack ingest: {error}", file=sys.stderr)
         return 1
@@ -116,13 +123,40 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0 if report.data_loaded else 1
 
 
+def cmd_recall(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from batchtrack.recall import UnknownLot, recall_scope
+    from batchtrack.recall_output import write_recall
+    from batchtrack.warehouse import Warehouse
+
+    settings = Settings.from_env(warehouse=args.warehouse)
+    try:
+        with Warehouse(settings.warehouse).open_readonly() as con:
+            scope = recall_scope(con, args.lot, backward=args.backward)
+    except FileNotFoundError as error:
+        print(f"batchtrack recall: {error}", file=sys.stderr)
+        return 1
+    except UnknownLot:
+        print(f"batchtrack recall: lot {args.lot!r} is not in the warehouse {settings.warehouse}", file=sys.stderr)
+        return 1
+    except duckdb.CatalogException as error:
+        print(
+            f"batchtrack recall: {settings.warehouse} has no recall macros yet ({error}); run `batchtrack ingest`",
+            file=sys.stderr,
+        )
+        return 1
+    write_recall(scope, args.format, sys.stdout)
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from batchtrack.demo import run_demo
 
     return run_demo(days=args.days, seed=args.seed)
 
 
-COMMANDS = {"generate": cmd_generate, "ingest": cmd_ingest, "demo": cmd_demo}
+COMMANDS = {"generate": cmd_generate, "ingest": cmd_ingest, "recall": cmd_recall, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,6 +31,15 @@ class IngestReport:
         return self.success and not self.rejected_files and not self.outside_partitions
 
 
+def _error_text(error) -> str:
+    """The message of a step's error and of what caused it, without Dagster's framing."""
+    messages = []
+    while error is not None:
+        messages.append(error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name)
+        error = error.cause
+    return " <- ".join(messages) or "step failed"
+
+
 def dagster_instance() -> dg.DagsterInstance:
     """The project's Dagster instance when DAGSTER_HOME is set (runs then show in the UI),
     otherwise a throwaway one."""
@@ -39,12 +48,17 @@ def dagster_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
-def run_ingest(settings: Settings, day: date | None = None, *, build_models: bool = True) -> IngestReport:
+def run_ingest(
+    settings: Settings, day: date | None = None, *, build_models: bool = True, log_level: str = "WARNING"
+) -> IngestReport:
     """Load new or changed days (or `day`, again), rebuild the models, publish.
 
     build_models=False loads and publishes the raw layer only (the dbt step is skipped);
     the tests of ingestion behaviour use it to stay fast.
     """
+    from pipelines.dbt_manifest import ensure_manifest
+
+    ensure_manifest()
     from pipelines.definitions import build_definitions
     from pipelines.defs.automation import partition_range_tags, partitionable
     from pipelines.defs.jobs import RAW_KEYS, non_raw_asset_keys, published_warehouse
@@ -67,6 +81,7 @@ def run_ingest(settings: Settings, day: date | None = None, *, build_models: boo
     else:
         tags, run_config = {}, {}
         selection = non_raw_asset_keys() if build_models else list(published_warehouse.keys)
+    run_config["loggers"] = {"console": {"config": {"log_level": log_level}}}
     with dagster_instance() as instance:
         result = job.execute_in_process(
             run_config=run_config,

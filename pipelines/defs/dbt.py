@@ -10,10 +10,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from batchtrack.settings import DBT_WAREHOUSE_ENV, PROJECT_ROOT
+from batchtrack.settings import DBT_WAREHOUSE_ENV
+from pipelines.dbt_manifest import DBT_PROJECT_DIR
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
-
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -47,7 +46,9 @@ def warehouse_models(
     previous = os.environ.get(DBT_WAREHOUSE_ENV)
     os.environ[DBT_WAREHOUSE_ENV] = str(working_file)
     try:
-        yield from dbt.cli(["build"], context=context).stream()
+        # dbt's target folder for this run lives in the working folder and goes with it.
+        target = working_file.parent / "dbt_target"
+        yield from dbt.cli(["build"], context=context, target_path=target).stream()
     finally:
         if previous is None:
             os.environ.pop(DBT_WAREHOUSE_ENV, None)

@@ -1,0 +1,76 @@
+"""Writing a recall scope for people (table) and for programs (csv, json)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date, datetime
+from typing import TextIO
+
+import polars as pl
+
+from batchtrack.recall import RecallScope
+
+TITLES = {
+    "lots": "affected lots",
+    "shipments": "shipment lines",
+    "customers": "customers",
+    "on_hand": "stock still on hand",
+    "suppliers": "suppliers",
+}
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _plain_row(row: dict) -> dict:
+    return {key: _plain(value) for key, value in row.items()}
+
+
+def write_recall(scope: RecallScope, output_format: str, out: TextIO) -> None:
+    sections = scope.sections()
+    if output_format == "json":
+        document = {
+            "lot_code": scope.lot_code,
+            "direction": scope.direction,
+            **{
+                name: [{k: _plain(v) for k, v in row.items()} for row in frame.to_dicts()]
+                for name, frame in sections.items()
+            },
+        }
+        json.dump(document, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return
+    if output_format == "csv":
+        # One stream, one header: a `section` column says what each row is.
+        columns: list[str] = []
+        for frame in sections.values():
+            columns += [name for name in frame.columns if name not in columns]
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["section", *columns])
+        for name, frame in sections.items():
+            for row in frame.to_dicts():
+                values = []
+                for column in columns:
+                    value = _plain(row.get(column))
+                    values.append(";".join(map(str, value)) if isinstance(value, list) else value)
+                writer.writerow([name, *values])
+        return
+    direction = "made from it" if scope.direction == "forward" else "it was made from"
+    out.write(f"Recall scope of lot {scope.lot_code!r}: {len(scope.lots) - 1} other lots {direction}\n")
+    if scope.direction == "forward":
+        quantity = scope.shipments["quantity"].sum() if scope.shipments.height else 0
+        out.write(
+            f"{scope.shipments.height} shipment lines to {scope.customers.height} customers "
+            f"({quantity:,.3f} units); {scope.on_hand.height} stock positions still on hand\n"
+        )
+    with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
+        for name, frame in sections.items():
+            out.write(f"\n{TITLES[name]} ({frame.height})\n")
+            if frame.height:
+                out.write(f"{frame}\n")
