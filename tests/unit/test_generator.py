@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -45,7 +44,9 @@ def _read_text(path: Path) -> pl.DataFrame:
 
 
 def _day_files(root: Path) -> list[Path]:
-    return sorted(p for folder in root.iterdir() if folder.is_dir() and DAY_FOLDER.match(folder.name) for p in folder.iterdir())
+    return sorted(
+        p for folder in root.iterdir() if folder.is_dir() and DAY_FOLDER.match(folder.name) for p in folder.iterdir()
+    )
 
 
 def _good_rows(root: Path, manifest: dict, feed: str, *, resend_applied: bool = False) -> pl.DataFrame:
@@ -176,11 +177,8 @@ def test_good_rows_parse_and_keys_are_unique(landing, manifest, feed_name):
     if feed_name == "inspections":
         assert (rows["defect_count"].cast(pl.Int64) <= rows["sample_size"].cast(pl.Int64)).all()
     if feed.key:
-        if feed.master_data:
-            # Master data repeats keys across days (updates); within one delivery a key is unique.
-            scope = [*feed.key, "landing_day"]
-        else:
-            scope = list(feed.key)
+        # Master data repeats keys across days (updates); within one delivery a key is unique.
+        scope = [*feed.key, "landing_day"] if feed.master_data else list(feed.key)
         assert rows.select(scope).is_duplicated().sum() == 0
 
 
@@ -234,7 +232,9 @@ def test_every_bad_row_kind_is_planted_and_really_bad(landing, manifest):
         "defect_above_sample",
         "unknown_movement_type",
     }
-    duplicated_feeds = {bad["file"].split("/")[1].split(".")[0] for bad in manifest["bad_rows"] if bad["kind"] == "duplicate_key"}
+    duplicated_feeds = {
+        bad["file"].split("/")[1].split(".")[0] for bad in manifest["bad_rows"] if bad["kind"] == "duplicate_key"
+    }
     assert {"production", "inventory", "inspections", "shipments"} <= duplicated_feeds
     files: dict[str, list[dict]] = {}
     for bad in manifest["bad_rows"]:
@@ -296,24 +296,48 @@ def _stock_movements(landing: Path, manifest: dict) -> pl.DataFrame:
     local = pl.col("at").str.slice(0, 19)
     quantity = pl.col("quantity").cast(pl.Float64)
     sign = (
-        pl.when(pl.col("kind").is_in(ADDS)).then(1)
-        .when(pl.col("kind").is_in(REMOVES)).then(-1)
-        .when(pl.col("kind") == "adjustment").then(1)
+        pl.when(pl.col("kind").is_in(ADDS))
+        .then(1)
+        .when(pl.col("kind").is_in(REMOVES))
+        .then(-1)
+        .when(pl.col("kind") == "adjustment")
+        .then(1)
         .otherwise(0)
     )
     return pl.concat(
         [
-            production.select("lot_code", "site_code", pl.col("produced_at").alias("at"),
-                              quantity.alias("delta"), pl.lit("production").alias("kind"), quantity.alias("quantity")),
+            production.select(
+                "lot_code",
+                "site_code",
+                pl.col("produced_at").alias("at"),
+                quantity.alias("delta"),
+                pl.lit("production").alias("kind"),
+                quantity.alias("quantity"),
+            ),
             consumption.join(made_at, on="lot_code", how="inner").select(
-                pl.col("input_lot_code").alias("lot_code"), pl.col("consuming_site").alias("site_code"),
-                pl.col("consumed_at").alias("at"), (-quantity).alias("delta"), pl.lit("consumption").alias("kind"),
-                quantity.alias("quantity")),
-            inventory.select("lot_code", "site_code", pl.col("moved_at").alias("at"), pl.lit(0.0).alias("delta"),
-                             pl.col("movement_type").alias("kind"), quantity.alias("quantity"))
-            .with_columns((sign * pl.col("quantity")).alias("delta")),
-            shipments.select("lot_code", "site_code", pl.col("shipped_at").alias("at"), (-quantity).alias("delta"),
-                             pl.lit("shipment").alias("kind"), quantity.alias("quantity")),
+                pl.col("input_lot_code").alias("lot_code"),
+                pl.col("consuming_site").alias("site_code"),
+                pl.col("consumed_at").alias("at"),
+                (-quantity).alias("delta"),
+                pl.lit("consumption").alias("kind"),
+                quantity.alias("quantity"),
+            ),
+            inventory.select(
+                "lot_code",
+                "site_code",
+                pl.col("moved_at").alias("at"),
+                pl.lit(0.0).alias("delta"),
+                pl.col("movement_type").alias("kind"),
+                quantity.alias("quantity"),
+            ).with_columns((sign * pl.col("quantity")).alias("delta")),
+            shipments.select(
+                "lot_code",
+                "site_code",
+                pl.col("shipped_at").alias("at"),
+                (-quantity).alias("delta"),
+                pl.lit("shipment").alias("kind"),
+                quantity.alias("quantity"),
+            ),
         ]
     ).with_columns(local.alias("at"))
 
@@ -337,10 +361,14 @@ def test_stock_never_goes_negative_and_closes_per_lot_and_site(landing, manifest
     assert (replay.filter(pl.col("kind") == "adjustment")["quantity"] < 0).any()
     # Lot by lot, over all sites: what came in = what went out + what is on hand.
     closing = replay.group_by("lot_code", "site_code").agg(pl.col("on_hand").last())
-    totals = movements.group_by("lot_code").agg(
-        pl.col("delta").filter(pl.col("delta") > 0).sum().alias("came_in"),
-        (-pl.col("delta").filter(pl.col("delta") < 0).sum()).alias("went_out"),
-    ).join(closing.group_by("lot_code").agg(pl.col("on_hand").sum()), on="lot_code")
+    totals = (
+        movements.group_by("lot_code")
+        .agg(
+            pl.col("delta").filter(pl.col("delta") > 0).sum().alias("came_in"),
+            (-pl.col("delta").filter(pl.col("delta") < 0).sum()).alias("went_out"),
+        )
+        .join(closing.group_by("lot_code").agg(pl.col("on_hand").sum()), on="lot_code")
+    )
     assert ((totals["came_in"] - totals["went_out"] - totals["on_hand"]).abs() < 1e-6).all()
 
 
@@ -366,7 +394,9 @@ def test_genealogy_has_splits_merges_rework_and_the_planted_loops(landing, manif
     category = {code: code.split("-")[0] for code in production["product_code"].unique()}
     product_of = dict(zip(production["lot_code"], production["product_code"], strict=True))
     assert consumption.group_by("input_lot_code").len()["len"].max() > 1  # split
-    assert consumption.group_by("lot_code").agg(pl.col("input_lot_code").n_unique())["input_lot_code"].max() > 1  # merge
+    assert (
+        consumption.group_by("lot_code").agg(pl.col("input_lot_code").n_unique())["input_lot_code"].max() > 1
+    )  # merge
     rework = [
         (out, into)
         for out, into in zip(consumption["lot_code"], consumption["input_lot_code"], strict=True)
@@ -405,7 +435,8 @@ def test_the_drifting_line_gets_worse(landing, manifest):
         _good_rows(landing, manifest, "production").select("lot_code", "site_code", "line_code"), on="lot_code"
     )
     on_line = inspections.filter(
-        (pl.col("site_code") == line["site_code"]) & (pl.col("line_code") == line["line_code"])
+        (pl.col("site_code") == line["site_code"])
+        & (pl.col("line_code") == line["line_code"])
         & pl.col("check_code").is_in(line["checks"])
     )
     first = on_line.filter(pl.col("landing_day") < "2026-06-21")
@@ -414,7 +445,8 @@ def test_the_drifting_line_gets_worse(landing, manifest):
     assert _defect_rate(last) > 2.5 * _defect_rate(first)
     # The other filling lines of that plant stay where they were.
     others = inspections.filter(
-        (pl.col("site_code") == line["site_code"]) & (pl.col("line_code") != line["line_code"])
+        (pl.col("site_code") == line["site_code"])
+        & (pl.col("line_code") != line["line_code"])
         & pl.col("check_code").is_in(line["checks"])
     )
     assert _defect_rate(others.filter(pl.col("landing_day") >= "2026-07-11")) < 1.6 * _defect_rate(
@@ -433,7 +465,7 @@ def test_lots_made_from_the_bad_supplier_fail_more_often(landing, manifest):
     reached = set(bad["lot_codes"])
     frontier = pl.Series(sorted(reached))
     while frontier.len():
-        children = consumption.filter(pl.col("input_lot_code").is_in(frontier))["lot_code"].unique()
+        children = consumption.filter(pl.col("input_lot_code").is_in(frontier.to_list()))["lot_code"].unique()
         frontier = pl.Series([c for c in children.to_list() if c not in reached], dtype=pl.String)
         reached.update(frontier.to_list())
     downstream = reached - set(bad["lot_codes"])
@@ -466,7 +498,10 @@ def test_the_resent_day_differs_as_the_manifest_says(landing, manifest):
     assert corrected_quantity == [change["corrected"]] and change["corrected"] != change["original"]
     removed = next(c for c in resend["changes"] if c["file"] == "inspections.csv")
     assert removed["key"]["inspection_id"] not in _read_text(folder / "inspections.csv")["inspection_id"].to_list()
-    assert removed["key"]["inspection_id"] in _read_text(landing / resend["day"] / "inspections.csv")["inspection_id"].to_list()
+    assert (
+        removed["key"]["inspection_id"]
+        in _read_text(landing / resend["day"] / "inspections.csv")["inspection_id"].to_list()
+    )
 
 
 def test_some_days_ship_parquet(landing, manifest):
@@ -480,7 +515,10 @@ def test_master_data_has_full_snapshot_then_partial_updates(landing, manifest):
     customers = _good_rows(landing, manifest, "customers")
     first_day = "2026-06-01"
     assert set(products.filter(pl.col("landing_day") == first_day)["category"]) == {
-        "raw", "intermediate", "finished", "packaging"
+        "raw",
+        "intermediate",
+        "finished",
+        "packaging",
     }
     assert 200 <= customers.filter(pl.col("landing_day") == first_day).height <= 400
     assert products.filter(pl.col("landing_day") > first_day).height > 0
