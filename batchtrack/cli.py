@@ -118,6 +118,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not report.success:
         print(f"batchtrack ingest: the run failed: {report.failure}", file=sys.stderr)
         print(f"the published warehouse {settings.warehouse} is unchanged", file=sys.stderr)
+        if report.log_file:
+            print(f"dbt's output of the run: {report.log_file}", file=sys.stderr)
         return 1
     print(f"warehouse published: {settings.warehouse}")
     return 0 if report.data_loaded else 1

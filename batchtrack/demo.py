@@ -76,12 +76,12 @@ def run_demo(days: int = 90, seed: int = 7) -> int:
         print("\n4. quarantined rows by reason (table quarantine):")
         reasons = con.execute(
             """
-            select feed, regexp_extract(reason, '^[a-z_ ]+[a-z]') as kind, count(*)
+            select feed, regexp_replace(regexp_extract(reason, '^[^:(=]+'), ' -?[0-9][0-9.]*', '', 'g') as kind, count(*)
             from quarantine group by all order by 1, 2
             """
         ).fetchall()
         for feed, kind, count in reasons:
-            print(f"   {feed:<12} {kind:<40} {count:>5}")
+            print(f"   {feed:<12} {kind.strip():<45} {count:>5}")
         _print_recall_example(con, settings.landing)
 
     print(f"\ndone in {time.perf_counter() - started:.1f} s")
@@ -96,13 +96,17 @@ def _print_recall_example(con: duckdb.DuckDBPyConnection, landing: Path) -> None
     if not manifest_path.exists():
         return
     manifest = json.loads(manifest_path.read_text())
-    lot = manifest.get("recall_example_lot")
+    example = manifest.get("recall_example") or {}
+    lot = example.get("lot_code")
     has_macros = con.execute(
         "select count(*) from duckdb_functions() where function_name = 'trace_forward'"
     ).fetchone()[0]
     if not lot or not has_macros:
         return
-    print(f"\n5. recall: supplier {manifest.get('bad_supplier')} reports raw lot {lot} contaminated")
+    print(
+        f"\n5. recall: supplier {example.get('supplier_code')} reports its lot {example.get('supplier_lot_code')} "
+        f"contaminated; we received it as lot {lot}"
+    )
     affected = con.execute("select count(*) from trace_forward(?)", [lot]).fetchone()[0]
     shipments = con.execute(
         "select count(*), count(distinct customer_code), coalesce(sum(quantity), 0) from recall_shipments(?)", [lot]

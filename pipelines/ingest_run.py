@@ -3,9 +3,11 @@ Dagster UI shows, for the landing days that are new or changed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 
@@ -21,6 +23,7 @@ class IngestReport:
     results: list[dict] = field(default_factory=list)  # one per changed (day, feed)
     success: bool = True
     failure: str | None = None
+    log_file: Path | None = None  # dbt's output of the run
 
     @property
     def rejected_files(self) -> list[str]:
@@ -29,6 +32,17 @@ class IngestReport:
     @property
     def data_loaded(self) -> bool:
         return self.success and not self.rejected_files and not self.outside_partitions
+
+
+@contextlib.contextmanager
+def _dbt_output(log_file: Path, echo: bool):
+    """dagster-dbt copies every dbt log line to stdout; keep them in a log file instead,
+    unless the caller asked to watch the run."""
+    if echo:
+        yield
+        return
+    with log_file.open("w", encoding="utf-8") as handle, contextlib.redirect_stdout(handle):
+        yield
 
 
 def _error_text(error) -> str:
@@ -82,7 +96,9 @@ def run_ingest(
         tags, run_config = {}, {}
         selection = non_raw_asset_keys() if build_models else list(published_warehouse.keys)
     run_config["loggers"] = {"console": {"config": {"log_level": log_level}}}
-    with dagster_instance() as instance:
+    report.log_file = settings.output / "logs" / "ingest.log"
+    report.log_file.parent.mkdir(parents=True, exist_ok=True)
+    with dagster_instance() as instance, _dbt_output(report.log_file, echo=log_level != "WARNING"):
         result = job.execute_in_process(
             run_config=run_config,
             instance=instance,
