@@ -76,7 +76,10 @@ def run_demo(days: int = 90, seed: int = 7) -> int:
         print("\n4. quarantined rows by reason (table quarantine):")
         reasons = con.execute(
             """
-            select feed, regexp_replace(regexp_extract(reason, '^[^:(=]+'), ' -?[0-9][0-9.]*', '', 'g') as kind, count(*)
+            select
+                feed,
+                regexp_replace(regexp_extract(reason, '^[^:(=]+'), ' -?[0-9][0-9.]*', '', 'g') as kind,
+                count(*),
             from quarantine group by all order by 1, 2
             """
         ).fetchall()

@@ -15,7 +15,9 @@ ColumnType = Literal["text", "integer", "decimal", "date", "timestamp"]
 DUCKDB_TYPES: dict[str, str] = {
     "text": "VARCHAR",
     "integer": "BIGINT",
-    "decimal": "DOUBLE",
+    # Exact decimals: stock is sums and differences of many movements, and doubles leave
+    # residues like 3.5e-14 on a lot that is really empty.
+    "decimal": "DECIMAL(18,6)",
     "date": "DATE",
     "timestamp": "TIMESTAMP",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from datetime import date, datetime
+from decimal import Decimal
 from typing import TextIO
 
 import polars as pl
@@ -23,6 +24,8 @@ TITLES = {
 def _plain(value):
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value) if value == value.to_integral_value() or abs(value.as_tuple().exponent) > 3 else str(value)
     if isinstance(value, list):
         return [_plain(item) for item in value]
     return value

@@ -61,8 +61,12 @@ def build_raw_asset(feed: Feed) -> dg.AssetsDefinition:
                     )
                 for error in result.errors:
                     context.log.error(error)
+            # A look at the newest day of the run; filtered on landing_date, so its cost
+            # does not grow with the history in the table.
             preview = con.execute(
-                f"select * exclude (extra_columns) from raw.{feed.name} order by loaded_at desc, line_number limit 5"
+                f"select * exclude (extra_columns) from raw.{feed.name} where landing_date = ? "
+                "order by line_number limit 5",
+                [max(days)],
             ).pl()
         preview_md = preview.to_pandas().to_markdown(index=False) if preview.height else "(empty)"
         changed = [r for r in results if r.status not in ("unchanged", "absent")]

@@ -1,0 +1,22 @@
+-- Whether a lot is on hold: its latest hold or release movement (at any site) decides.
+with
+
+inventory_movements as (
+
+    select * from {{ ref('stg_raw__inventory_movements') }}
+
+),
+
+final as (
+
+    select
+        lot_code,
+        first(movement_type order by moved_at desc, movement_id desc) = 'hold' as is_on_hold,
+        max(moved_at) as last_hold_or_release_at
+    from inventory_movements
+    where movement_type in ('hold', 'release')
+    group by lot_code
+
+)
+
+select * from final

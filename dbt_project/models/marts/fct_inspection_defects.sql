@@ -1,0 +1,39 @@
+-- Defect facts: per lot, check code and day (with the lot's line and product), the
+-- samples taken and the defects found.
+with
+
+inspections as (
+
+    select * from {{ ref('stg_raw__inspections') }}
+
+),
+
+lots as (
+
+    select * from {{ ref('dim_lots') }}
+
+),
+
+final as (
+
+    select
+        lots.lot_id,
+        inspections.lot_code,
+        inspections.check_code,
+        inspections.inspected_date,
+        lots.product_code,
+        lots.product_category,
+        lots.site_code,
+        lots.line_code,
+        count(*) as inspection_count,
+        count(*) filter (where inspections.inspection_result = 'fail') as failed_inspection_count,
+        sum(inspections.sample_size) as samples,
+        sum(inspections.defect_count) as defects
+    from inspections
+    inner join lots on inspections.lot_code = lots.lot_code
+    group by all
+
+)
+
+select * from final
+order by lot_id, check_code, inspected_date
