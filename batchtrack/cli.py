@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     recall.add_argument("--format", choices=("table", "csv", "json"), default="table")
     _add_warehouse(recall)
 
+    quality = commands.add_parser("quality", help="what the quality checks find, most serious first")
+    quality.add_argument("--date", type=_day, help="only the rows delivered on this landing day")
+    _add_warehouse(quality)
+
     demo = commands.add_parser("demo", help="generate sample data, ingest it, and show what came out")
     demo.add_argument("--days", type=int, default=90)
     demo.add_argument("--seed", type=int, default=7)
@@ -152,13 +156,34 @@ def cmd_recall(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_quality(args: argparse.Namespace) -> int:
+    from batchtrack.warehouse import Warehouse
+    from quality_checks import format_findings, has_errors, run_quality_checks
+
+    settings = Settings.from_env(warehouse=args.warehouse)
+    try:
+        with Warehouse(settings.warehouse).open_readonly() as con:
+            results = run_quality_checks(con, day=args.date)
+    except FileNotFoundError as error:
+        print(f"batchtrack quality: {error}", file=sys.stderr)
+        return 1
+    print(format_findings(results))
+    return 1 if has_errors(results) else 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from batchtrack.demo import run_demo
 
     return run_demo(days=args.days, seed=args.seed)
 
 
-COMMANDS = {"generate": cmd_generate, "ingest": cmd_ingest, "recall": cmd_recall, "demo": cmd_demo}
+COMMANDS = {
+    "generate": cmd_generate,
+    "ingest": cmd_ingest,
+    "recall": cmd_recall,
+    "quality": cmd_quality,
+    "demo": cmd_demo,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -86,12 +86,25 @@ def run_demo(days: int = 90, seed: int = 7) -> int:
         for feed, kind, count in reasons:
             print(f"   {feed:<12} {kind.strip():<45} {count:>5}")
         _print_recall_example(con, settings.landing)
+        _print_quality(con, settings)
 
     print(f"\ndone in {time.perf_counter() - started:.1f} s")
     print(f"  warehouse (open read-only): .venv/bin/duckdb -readonly {settings.warehouse}")
     print(f"  landing zone:               {settings.landing}")
     print(f"  reports:                    {settings.output}")
     return 0
+
+
+def _print_quality(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    from quality_checks import format_findings, run_quality_checks
+
+    print("\n6. quality checks (Great Expectations; every run's results are in table quality_findings):")
+    summary = format_findings(run_quality_checks(con)).splitlines()
+    for line in summary[:16]:
+        print(f"   {line}")
+    if len(summary) > 16:
+        print(f"   ... ({len(summary) - 16} more lines: .venv/bin/batchtrack quality --warehouse {settings.warehouse})")
+    print(f"   Data Docs: {settings.output / 'quality' / 'data_docs' / 'index.html'}")
 
 
 def _print_recall_example(con: duckdb.DuckDBPyConnection, landing: Path) -> None:

@@ -63,8 +63,26 @@ INGEST_DDL = (
 
 
 def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the raw layer, quarantine and load-state tables if they are missing."""
+    """Create the raw layer, quarantine and load-state tables if they are missing, and bring
+    the raw tables of an older warehouse up to the contract (added columns, changed types)."""
     for statement in INGEST_DDL:
         con.execute(statement)
     for feed in FEEDS:
         con.execute(raw_table_ddl(feed))
+        _migrate_raw_table(con, feed)
+
+
+def _migrate_raw_table(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
+    existing = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns where table_schema = 'raw' "
+            "and table_name = ?",
+            [feed.name],
+        ).fetchall()
+    )
+    wanted = [(c.name, DUCKDB_TYPES[c.type]) for c in feed.columns] + list(RAW_LINEAGE_COLUMNS)
+    for name, sql_type in wanted:
+        if name not in existing:
+            con.execute(f"alter table raw.{feed.name} add column {name} {sql_type}")
+        elif existing[name].upper() != sql_type.upper():
+            con.execute(f"alter table raw.{feed.name} alter column {name} type {sql_type}")

@@ -6,7 +6,7 @@ from batchtrack.settings import Settings
 from pipelines.defs.automation import landing_sensor, nightly_ingest
 from pipelines.defs.dbt import dbt_resource
 from pipelines.defs.jobs import all_assets, daily_warehouse_job
-from pipelines.defs.resources import LandingResource, WarehouseResource
+from pipelines.defs.resources import LandingResource, ReportsResource, WarehouseResource
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -18,6 +18,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
             "landing": LandingResource(path=str(settings.landing)),
+            "reports": ReportsResource(path=str(settings.output)),
             "dbt": dbt_resource(),
         },
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ BIN = Path(sys.executable).parent
 
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.pop("DAGSTER_HOME", None)  # tests use throwaway Dagster instances
+# Reports and logs of test runs go to a throwaway folder, not the project's output/.
+os.environ["BATCHTRACK_OUTPUT"] = tempfile.mkdtemp(prefix="batchtrack-test-output-")
 
 
 @pytest.fixture(scope="session")

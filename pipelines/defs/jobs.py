@@ -6,11 +6,12 @@ import dagster as dg
 
 from pipelines.defs.dbt import warehouse_models
 from pipelines.defs.publish import build_publish_asset
+from pipelines.defs.quality import quality_findings
 from pipelines.defs.raw_assets import raw_assets
 
-published_warehouse = build_publish_asset([*raw_assets, warehouse_models])
+published_warehouse = build_publish_asset([*raw_assets, warehouse_models, quality_findings])
 
-all_assets = [*raw_assets, warehouse_models, published_warehouse]
+all_assets = [*raw_assets, warehouse_models, quality_findings, published_warehouse]
 
 RAW_KEYS = [key for asset in raw_assets for key in asset.keys]
 
@@ -25,4 +26,4 @@ daily_warehouse_job = dg.define_asset_job(
 
 
 def non_raw_asset_keys() -> list[dg.AssetKey]:
-    return [key for asset in (warehouse_models, published_warehouse) for key in asset.keys]
+    return [key for asset in (warehouse_models, quality_findings, published_warehouse) for key in asset.keys]

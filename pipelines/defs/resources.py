@@ -32,3 +32,13 @@ class LandingResource(dg.ConfigurableResource):
     @property
     def root(self) -> Path:
         return Path(self.path)
+
+
+class ReportsResource(dg.ConfigurableResource):
+    """The output folder for reports: dashboards, Data Docs, logs."""
+
+    path: str
+
+    @property
+    def root(self) -> Path:
+        return Path(self.path)

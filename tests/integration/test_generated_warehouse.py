@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -79,6 +80,21 @@ def test_exactly_the_planted_bad_rows_are_quarantined_with_their_reasons(generat
     assert set(quarantined) == set(planted)
     for place, row in planted.items():
         assert row["expected_reason"] in quarantined[place], (place, quarantined[place])
+
+
+def test_quality_checks_ran_in_the_pipeline_and_the_command_reports_them(generated, cli):
+    findings = query(
+        generated.warehouse,
+        "select count(*), count(distinct run_id), count(*) filter (where severity = 'error' and not success) "
+        "from quality_findings",
+    )
+    checks, runs, failed_errors = findings[0]
+    assert checks >= 50 and runs == 1 and failed_errors == 0
+    result = cli("quality", "--warehouse", str(generated.warehouse))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 errors" in result.stdout
+    docs = Path(os.environ["BATCHTRACK_OUTPUT"]) / "quality" / "data_docs" / "index.html"
+    assert "inventory.movement_type_in_set" in docs.read_text()
 
 
 def test_recall_of_the_contaminated_supplier_lot_reaches_its_customers(generated, cli):

@@ -1,0 +1,21 @@
+"""What good data is: Great Expectations suites for the raw feeds and the key marts, as code.
+
+Plain functions on a DuckDB connection or a frame; no Dagster here (pipelines/ wraps them).
+"""
+
+from quality_checks.data_docs import build_data_docs
+from quality_checks.findings import ensure_findings_table, write_findings
+from quality_checks.results import CheckResult, has_errors
+from quality_checks.runner import QualitySettings, run_quality_checks
+from quality_checks.summary import format_findings
+
+__all__ = [
+    "CheckResult",
+    "QualitySettings",
+    "build_data_docs",
+    "ensure_findings_table",
+    "format_findings",
+    "has_errors",
+    "run_quality_checks",
+    "write_findings",
+]

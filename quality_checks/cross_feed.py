@@ -1,0 +1,479 @@
+"""Rules that join feeds: references to unknown lots, events out of order, shipments of held or
+expired lots, genealogy loops, open mass balances and daily volume anomalies.
+
+Each rule is computed in DuckDB SQL into a frame (one row per referencing row or lot) and then
+asserted with a Great Expectations expectation on that frame, whose result is what we report.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import great_expectations.expectations as gxe
+import pandas as pd
+
+from batchtrack.feeds import FEEDS
+from quality_checks.raw_suites import table_columns
+from quality_checks.results import CheckResult
+from quality_checks.validation import Check, validate_frame
+
+# Lots with an origin: produced, or received from a supplier. Production wins when both.
+LOT_ORIGINS_SQL = """
+with latest_products as (
+    select product_code, shelf_life_days
+    from raw.products
+    qualify row_number() over (partition by product_code order by landing_date desc, line_number desc) = 1
+),
+produced as (
+    select
+        production.lot_code,
+        min(production.produced_at) as made_at,
+        max(coalesce(
+            production.expiry_date,
+            cast(production.produced_at as date) + cast(latest_products.shelf_life_days as integer)
+        )) as expiry_date
+    from raw.production
+    left join latest_products on production.product_code = latest_products.product_code
+    group by production.lot_code
+),
+received as (
+    select
+        inventory.lot_code,
+        min(inventory.moved_at) as made_at,
+        max(coalesce(
+            inventory.expiry_date,
+            cast(inventory.moved_at as date) + cast(latest_products.shelf_life_days as integer)
+        )) as expiry_date
+    from raw.inventory
+    left join latest_products on inventory.product_code = latest_products.product_code
+    where inventory.movement_type = 'receipt'
+    group by inventory.lot_code
+),
+lot_origins as (
+    select lot_code, made_at, expiry_date, 'produced' as origin_type from produced
+    union all
+    select lot_code, made_at, expiry_date, 'received' as origin_type from received
+    where lot_code not in (select lot_code from produced)
+)
+"""
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A feed column that names a lot which must have an origin (produced, or received)."""
+
+    name: str  # expectation name
+    feed: str
+    lot_column: str
+    key_columns: tuple[str, ...]  # besides the lot, what names the referencing row
+    what: str  # "consumed lot", for the description
+    origins: str = "lot_origins"  # which lots count as known
+    where: str = "true"  # which referencing rows count, on the alias `referencing`
+
+
+REFERENCES: tuple[Reference, ...] = (
+    Reference("consumption.input_lot_known", "consumption", "input_lot_code", ("lot_code",), "consumed input lot"),
+    Reference(
+        "consumption.output_lot_known",
+        "consumption",
+        "lot_code",
+        ("input_lot_code",),
+        "output lot of a consumption",
+        origins="(select lot_code from lot_origins where origin_type = 'produced')",
+    ),
+    Reference("inspections.lot_known", "inspections", "lot_code", ("inspection_id",), "inspected lot"),
+    Reference(
+        "inventory.lot_known",
+        "inventory",
+        "lot_code",
+        ("movement_id",),
+        "lot of a stock movement",
+        where="referencing.movement_type != 'receipt'",
+    ),
+    Reference("shipments.lot_known", "shipments", "lot_code", ("shipment_id", "line_no"), "shipped lot"),
+)
+
+
+def _day_filter(alias: str, day: date | None) -> tuple[str, list]:
+    return (f"{alias}.landing_date = ?", [day]) if day else ("true", [])
+
+
+def reference_checks(
+    con: duckdb.DuckDBPyConnection, *, as_of: date, grace_days: int, day: date | None = None
+) -> list[CheckResult]:
+    """Every referenced lot is known. Late data is normal: a reference stays a warning for
+    `grace_days` after the day it landed, and is an error after that."""
+    results: list[CheckResult] = []
+    for reference in REFERENCES:
+        day_sql, params = _day_filter("referencing", day)
+        keys = ", ".join(f"referencing.{column}" for column in reference.key_columns)
+        frame = con.execute(
+            f"""
+            {LOT_ORIGINS_SQL}
+            select
+                referencing.{reference.lot_column} as referenced_lot_code,
+                {keys},
+                referencing.landing_date,
+                known.lot_code as known_lot_code,
+                date_diff('day', referencing.landing_date, cast(? as date)) > ? as is_overdue
+            from raw.{reference.feed} as referencing
+            left join {reference.origins} as known on referencing.{reference.lot_column} = known.lot_code
+            where {day_sql} and ({reference.where})
+            """,
+            [as_of, grace_days, *params],
+        ).df()
+        key_columns = ["referenced_lot_code", *reference.key_columns]
+        overdue = frame[frame["is_overdue"]].reset_index(drop=True)
+        recent = frame[~frame["is_overdue"]].reset_index(drop=True)
+        results += validate_frame(
+            overdue,
+            suite="references",
+            checks=[
+                Check(
+                    reference.name,
+                    "error",
+                    f"Every {reference.what} was produced or received; still unknown more than "
+                    f"{grace_days} days after the row landed.",
+                    gxe.ExpectColumnValuesToNotBeNull(column="known_lot_code"),
+                )
+            ],
+            key_columns=key_columns,
+            landing_date=day,
+        )
+        results += validate_frame(
+            recent,
+            suite="references",
+            checks=[
+                Check(
+                    f"{reference.name}_within_grace",
+                    "warning",
+                    f"A {reference.what} not (yet) produced or received, landed within the last "
+                    f"{grace_days} days: late data is normal, an error after that.",
+                    gxe.ExpectColumnValuesToNotBeNull(column="known_lot_code"),
+                )
+            ],
+            key_columns=key_columns,
+            landing_date=day,
+        )
+    return results
+
+
+def timeline_checks(con: duckdb.DuckDBPyConnection, *, day: date | None = None) -> list[CheckResult]:
+    """Events in order: no lot consumed or shipped before it was made, none shipped on hold or expired."""
+    day_sql, params = _day_filter("consumption", day)
+    consumed = con.execute(
+        f"""
+        {LOT_ORIGINS_SQL}
+        select
+            consumption.input_lot_code,
+            consumption.lot_code,
+            consumption.consumed_at,
+            lot_origins.made_at as input_made_at
+        from raw.consumption as consumption
+        left join lot_origins on consumption.input_lot_code = lot_origins.lot_code
+        where {day_sql}
+        """,
+        params,
+    ).df()
+    results = validate_frame(
+        consumed,
+        suite="timeline",
+        checks=[
+            Check(
+                "consumption.consumed_after_made",
+                "warning",
+                "No lot is consumed before it was produced or received.",
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="consumed_at",
+                    column_B="input_made_at",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+            )
+        ],
+        key_columns=["input_lot_code", "lot_code"],
+        landing_date=day,
+    )
+
+    day_sql, params = _day_filter("shipments", day)
+    shipped = con.execute(
+        f"""
+        {LOT_ORIGINS_SQL},
+        holds as (
+            select lot_code, moved_at, movement_type
+            from raw.inventory
+            where movement_type in ('hold', 'release')
+        )
+        select
+            shipments.lot_code,
+            shipments.shipment_id,
+            shipments.line_no,
+            shipments.shipped_at,
+            cast(cast(shipments.shipped_at as date) as timestamp) as shipped_date,
+            lot_origins.made_at,
+            cast(lot_origins.expiry_date as timestamp) as expiry_date,
+            coalesce(holds.movement_type, 'release') as status_at_shipment
+        from raw.shipments as shipments
+        left join lot_origins on shipments.lot_code = lot_origins.lot_code
+        asof left join holds
+            on shipments.lot_code = holds.lot_code and shipments.shipped_at >= holds.moved_at
+        where {day_sql}
+        """,
+        params,
+    ).df()
+    results += validate_frame(
+        shipped,
+        suite="timeline",
+        checks=[
+            Check(
+                "shipments.shipped_after_made",
+                "warning",
+                "No lot is shipped before it was produced or received.",
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="shipped_at", column_B="made_at", or_equal=True, ignore_row_if="either_value_is_missing"
+                ),
+            ),
+            Check(
+                "shipments.not_on_hold",
+                "warning",
+                "No lot is shipped while on hold (its latest hold/release movement before shipping is a hold).",
+                gxe.ExpectColumnValuesToNotBeInSet(column="status_at_shipment", value_set=["hold"]),
+            ),
+            Check(
+                "shipments.not_expired",
+                "warning",
+                "No lot is shipped after its expiry date.",
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+                    column_A="expiry_date",
+                    column_B="shipped_date",
+                    or_equal=True,
+                    ignore_row_if="either_value_is_missing",
+                ),
+            ),
+        ],
+        key_columns=["lot_code", "shipment_id", "line_no"],
+        landing_date=day,
+    )
+    return results
+
+
+def lots_on_loops(edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Lots that are their own ancestor -> size of their loop (strongly connected component).
+
+    Iterative Tarjan, so a deep genealogy cannot overflow the stack and loops cannot hang it.
+    """
+    graph: dict[str, list[str]] = {}
+    for source, target in edges:
+        graph.setdefault(source, []).append(target)
+        graph.setdefault(target, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    looped: dict[str, int] = {}
+    counter = 0
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, child_position = work.pop()
+            if child_position == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            children = graph[node]
+            if child_position < len(children):
+                work.append((node, child_position + 1))
+                child = children[child_position]
+                if child not in index:
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph[node]:
+                    for member in component:
+                        looped[member] = len(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return looped
+
+
+def genealogy_loop_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """No lot is its own ancestor (computed on the raw consumption edges, over all days)."""
+    edges = con.execute(
+        """
+        select distinct input_lot_code, lot_code
+        from raw.consumption
+        where input_lot_code is not null and lot_code is not null
+        """
+    ).fetchall()
+    looped = lots_on_loops(edges)
+    lots = sorted({lot for edge in edges for lot in edge})
+    frame = pd.DataFrame(
+        {"lot_code": lots, "loop_size": [looped.get(lot) for lot in lots]}, columns=["lot_code", "loop_size"]
+    )
+    return validate_frame(
+        frame,
+        suite="genealogy",
+        checks=[
+            Check(
+                "genealogy.no_loops",
+                "warning",
+                "No lot is recorded as its own ancestor (a loop in the consumption genealogy).",
+                gxe.ExpectColumnValuesToBeNull(column="loop_size"),
+            )
+        ],
+        key_columns=["lot_code"],
+    )
+
+
+def mass_balance_checks(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """Every resolved lot's mass balance closes (reads the fct_lot_mass_balance mart, when built)."""
+    if not table_columns(con, "main", "fct_lot_mass_balance"):
+        return []
+    frame = con.execute(
+        """
+        select lot_code, coalesce(finding, 'balance does not close') as finding, balance_difference, is_balanced
+        from main.fct_lot_mass_balance
+        where origin_type != 'unresolved'
+        """
+    ).df()
+    return validate_frame(
+        frame,
+        suite="marts",
+        checks=[
+            Check(
+                "mass_balance.closes",
+                "warning",
+                "Made or received + returned + adjusted = consumed + shipped + scrapped + written off + on hand, "
+                "per lot (fct_lot_mass_balance; lots without origin are reported by the *.lot_known checks).",
+                gxe.ExpectColumnValuesToBeInSet(column="is_balanced", value_set=[True]),
+            )
+        ],
+        key_columns=["lot_code", "finding"],
+    )
+
+
+TRANSACTION_FEEDS = tuple(feed.name for feed in FEEDS if not feed.master_data)
+
+
+def daily_counts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Rows delivered per transaction feed and landing day (loaded + quarantined); 0 when absent."""
+    raw_counts = " union all ".join(
+        f"select '{feed}' as feed, landing_date, count(*) as row_count from raw.{feed} group by landing_date"
+        for feed in TRANSACTION_FEEDS
+    )
+    return con.execute(
+        f"""
+        with counts as (
+            {raw_counts}
+            union all
+            select feed, landing_date, count(*) from main.quarantine group by feed, landing_date
+        ),
+        days as (
+            select landing_date from counts
+            union
+            select landing_date from ingest.loaded_files
+        ),
+        feeds as (select unnest(?) as feed)
+        select feeds.feed, days.landing_date, coalesce(sum(counts.row_count), 0) as row_count
+        from feeds
+        cross join days
+        left join counts on counts.feed = feeds.feed and counts.landing_date = days.landing_date
+        group by feeds.feed, days.landing_date
+        order by feeds.feed, days.landing_date
+        """,
+        [list(TRANSACTION_FEEDS)],
+    ).df()
+
+
+def _deviation(count: int, previous: list[int]) -> tuple[float, float, float]:
+    """(|count - median| / spread, median, spread); spread is the MAD with a floor of 5 % of the
+    median (at least 1 row), so a perfectly steady feed does not flag every small wobble."""
+    median = statistics.median(previous)
+    mad = statistics.median(abs(value - median) for value in previous)
+    spread = max(mad, 0.05 * median, 1.0)
+    return abs(count - median) / spread, median, spread
+
+
+def volume_checks(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    day: date | None = None,
+    window_days: int = 14,
+    min_history_days: int = 7,
+    mad_multiplier: float = 5.0,
+    weekday_weeks: int = 5,
+) -> list[CheckResult]:
+    """A day's row count per feed within median ± k·MAD of the previous `window_days` delivered days.
+
+    Plants run a weekly rhythm (a quiet Sunday is normal), so a day outside the recent normal is
+    still accepted when it is within the normal of the same weekday over the previous
+    `weekday_weeks` weeks."""
+    counts = daily_counts(con)
+    results: list[CheckResult] = []
+    for feed in TRANSACTION_FEEDS:
+        history = counts[counts["feed"] == feed].sort_values("landing_date").reset_index(drop=True)
+        history["landing_date"] = [pd.Timestamp(value).date() for value in history["landing_date"]]
+        rows = []
+        for position, row in history.iterrows():
+            landing_date = row["landing_date"]
+            if day is not None and landing_date != day:
+                continue
+            previous = history.iloc[max(0, position - window_days) : position]
+            if len(previous) < min_history_days:
+                continue
+            count = int(row["row_count"])
+            deviation, median, spread = _deviation(count, previous["row_count"].tolist())
+            earliest = landing_date - timedelta(weeks=weekday_weeks)
+            same_weekday = history.iloc[:position]
+            same_weekday = same_weekday[
+                [
+                    value.weekday() == landing_date.weekday() and value >= earliest
+                    for value in same_weekday["landing_date"]
+                ]
+            ]
+            if deviation > mad_multiplier and len(same_weekday):
+                weekday_deviation, *_ = _deviation(count, same_weekday["row_count"].tolist())
+                deviation = min(deviation, weekday_deviation)
+            rows.append(
+                {
+                    "volume_key": (
+                        f"{landing_date.isoformat()}: {count} rows, normal {median:g} ± {mad_multiplier:g}·{spread:g}"
+                    ),
+                    "landing_date": landing_date,
+                    "row_count": count,
+                    "deviation_in_mads": deviation,
+                }
+            )
+        frame = pd.DataFrame(rows, columns=["volume_key", "landing_date", "row_count", "deviation_in_mads"])
+        results += validate_frame(
+            frame,
+            suite="volume",
+            checks=[
+                Check(
+                    f"{feed}.daily_volume",
+                    "warning",
+                    f"A day's {feed} row count is within median ± {mad_multiplier:g}·MAD of the previous "
+                    f"{window_days} delivered days (or of the same weekday in the last {weekday_weeks} weeks).",
+                    gxe.ExpectColumnValuesToBeBetween(column="deviation_in_mads", max_value=mad_multiplier),
+                )
+            ],
+            key_columns=["volume_key"],
+            landing_date=day,
+        )
+    return results

@@ -1,0 +1,174 @@
+"""Runs expectations on a frame with Great Expectations 1.x and reads the result back as CheckResults.
+
+One ephemeral context per process: nothing is written to disk, suites live in this package's code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from typing import Any
+
+import great_expectations as gx
+import pandas as pd
+from great_expectations.core import ExpectationSuiteValidationResult
+from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.expectations import Expectation
+
+from quality_checks.results import MAX_SAMPLE_KEYS, CheckResult, Severity, format_key, unique_keys
+
+DATA_SOURCE = "batchtrack_frames"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named expectation: what it asserts, how serious a failure is, and what it means."""
+
+    name: str  # stable name, e.g. "shipments.lot_known"
+    severity: Severity
+    description: str
+    expectation: Expectation
+    # The frame holds only failing rows (a cross-table rule computed in SQL): sample keys come
+    # from the frame itself, because a table-level expectation names no rows.
+    frame_is_failing_rows: bool = False
+
+
+@cache
+def gx_context() -> Any:
+    context = gx.get_context(mode="ephemeral")
+    # The progress bars would otherwise write to stderr once per validation.
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def _batch_definition(asset_name: str) -> Any:
+    context = gx_context()
+    try:
+        source = context.data_sources.get(DATA_SOURCE)
+    except (KeyError, ValueError, LookupError):
+        source = context.data_sources.add_pandas(DATA_SOURCE)
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_dataframe_asset(asset_name)
+    try:
+        return asset.get_batch_definition("whole_frame")
+    except (KeyError, ValueError, LookupError):
+        return asset.add_batch_definition_whole_dataframe("whole_frame")
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    *,
+    suite: str,
+    checks: Sequence[Check],
+    key_columns: Sequence[str],
+    landing_date: date | None = None,
+) -> list[CheckResult]:
+    """Validate `frame` against `checks` as one GX suite named `suite`; one CheckResult per check."""
+    if not checks:
+        return []
+    by_name = {check.name: check for check in checks}
+    expectations = []
+    for check in checks:
+        expectation = check.expectation  # built fresh for each run by the suite functions
+        expectation.meta = {**(expectation.meta or {}), "check": check.name, "severity": check.severity}
+        expectation.notes = check.description
+        expectations.append(expectation)
+    gx_suite = gx.ExpectationSuite(name=suite, expectations=expectations)
+    keys = [column for column in key_columns if column in frame.columns]
+    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_SAMPLE_KEYS * 3}
+    if keys:
+        result_format["unexpected_index_column_names"] = keys
+    batch = _batch_definition(suite).get_batch(batch_parameters={"dataframe": frame})
+    validation: ExpectationSuiteValidationResult = batch.validate(gx_suite, result_format=result_format)
+
+    results = []
+    for expectation_result in validation.results:
+        check = by_name[expectation_result.expectation_config.meta["check"]]
+        results.append(_check_result(check, expectation_result, frame, keys, suite, landing_date, validation))
+    order = {check.name: index for index, check in enumerate(checks)}
+    return sorted(results, key=lambda result: order[result.expectation])
+
+
+def _check_result(
+    check: Check,
+    expectation_result: Any,
+    frame: pd.DataFrame,
+    keys: list[str],
+    suite: str,
+    landing_date: date | None,
+    validation: ExpectationSuiteValidationResult,
+) -> CheckResult:
+    outcome = expectation_result.result or {}
+    exception = expectation_result.exception_info or {}
+    if _raised(exception):
+        message = _exception_message(exception)
+        return CheckResult(
+            suite=suite,
+            expectation=check.name,
+            severity="error",
+            success=False,
+            failing_count=0,
+            sample_keys=(),
+            description=f"{check.description} Could not be evaluated: {message}",
+            landing_date=landing_date,
+            validation=validation,
+        )
+    success = bool(expectation_result.success)
+    if check.frame_is_failing_rows:
+        failing_count = len(frame)
+        sample = [
+            format_key([row[column] for column in keys])
+            for row in frame[keys].head(MAX_SAMPLE_KEYS * 3).to_dict("records")
+        ]
+        checked = len(frame)
+    else:
+        failing_count = int(outcome.get("unexpected_count") or 0)
+        if not success and failing_count == 0 and "observed_value" in outcome:
+            failing_count = 1
+        sample = [
+            format_key([_plain(row.get(column)) for column in keys])
+            for row in outcome.get("partial_unexpected_index_list") or []
+        ]
+        checked = outcome.get("element_count")
+    return CheckResult(
+        suite=suite,
+        expectation=check.name,
+        severity=check.severity,
+        success=success,
+        failing_count=0 if success else failing_count,
+        sample_keys=() if success else unique_keys(sample),
+        description=check.description,
+        landing_date=landing_date,
+        checked_count=None if checked is None else int(checked),
+        validation=validation,
+    )
+
+
+def _raised(exception_info: dict) -> bool:
+    if exception_info.get("raised_exception"):
+        return True
+    return any(isinstance(value, dict) and value.get("raised_exception") for value in exception_info.values())
+
+
+def _exception_message(exception_info: dict) -> str:
+    if exception_info.get("exception_message"):
+        return str(exception_info["exception_message"])
+    for value in exception_info.values():
+        if isinstance(value, dict) and value.get("exception_message"):
+            return str(value["exception_message"])
+    return "unknown error"
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
