@@ -35,7 +35,7 @@ lint: $(INSTALLED)
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros --processes 2
 
 dev: setup
-	DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev --host 127.0.0.1 --port 3000 -m pipelines.definitions
+	PATH="$(CURDIR)/$(BIN):$$PATH" DAGSTER_HOME=$(CURDIR) $(BIN)/dagster dev --host 127.0.0.1 --port 3000 -m pipelines.definitions
 
 clean:
 	rm -rf data output .dagster dbt_project/target dbt_project/logs
