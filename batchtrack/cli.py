@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     recall.add_argument("lot", metavar="LOT", help="the lot code (quote it in the shell if it has odd characters)")
     recall.add_argument("--backward", action="store_true", help="the lots and suppliers it came from instead")
     recall.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    recall.add_argument("--notify", metavar="FILE", help="write the notification list, one row per customer (CSV)")
+    recall.add_argument(
+        "--fsma204",
+        metavar="FILE",
+        help="write the FDA Food Traceability Rule's key data elements of every affected lot (CSV)",
+    )
     _add_warehouse(recall)
 
     quality = commands.add_parser("quality", help="what the quality checks find, most serious first")
@@ -134,17 +140,30 @@ def cmd_recall(args: argparse.Namespace) -> int:
 
     from batchtrack.recall import UnknownLot, recall_scope
     from batchtrack.recall_output import write_recall
+    from batchtrack.recall_reports import fsma204_kdes, notification_list, write_fsma204, write_notification_list
     from batchtrack.warehouse import Warehouse
 
     settings = Settings.from_env(warehouse=args.warehouse)
+    if args.backward and (args.notify or args.fsma204):
+        print("batchtrack recall: --notify and --fsma204 go with a forward recall, not --backward", file=sys.stderr)
+        return 2
     try:
         with Warehouse(settings.warehouse).open_readonly() as con:
             scope = recall_scope(con, args.lot, backward=args.backward)
+            if args.notify:
+                path = write_notification_list(notification_list(con, args.lot), args.notify)
+                print(f"notification list: {path}", file=sys.stderr)
+            if args.fsma204:
+                path = write_fsma204(fsma204_kdes(con, args.lot), args.fsma204)
+                print(f"FSMA 204 key data elements: {path}", file=sys.stderr)
     except FileNotFoundError as error:
         print(f"batchtrack recall: {error}", file=sys.stderr)
         return 1
     except UnknownLot:
         print(f"batchtrack recall: lot {args.lot!r} is not in the warehouse {settings.warehouse}", file=sys.stderr)
+        return 1
+    except RuntimeError as error:  # e.g. .xlsx asked for without an xlsx writer
+        print(f"batchtrack recall: {error}", file=sys.stderr)
         return 1
     except duckdb.CatalogException as error:
         print(

@@ -3,7 +3,7 @@ table macros, so the command line answers exactly what SQL users get."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import duckdb
 import polars as pl
@@ -22,11 +22,21 @@ class RecallScope:
     customers: pl.DataFrame  # forward only
     on_hand: pl.DataFrame  # forward only
     suppliers: pl.DataFrame  # backward only
+    mass_balance: pl.DataFrame = field(default_factory=pl.DataFrame)  # forward: per lot of the scope
+    disposition: pl.DataFrame = field(default_factory=pl.DataFrame)  # forward: where the lot's units went
+    balance_total: dict = field(default_factory=dict)  # forward: the recalled lot's own balance
 
     def sections(self) -> dict[str, pl.DataFrame]:
         if self.direction == "backward":
             return {"lots": self.lots, "suppliers": self.suppliers}
-        return {"lots": self.lots, "shipments": self.shipments, "customers": self.customers, "on_hand": self.on_hand}
+        return {
+            "lots": self.lots,
+            "shipments": self.shipments,
+            "customers": self.customers,
+            "on_hand": self.on_hand,
+            "disposition": self.disposition,
+            "mass_balance": self.mass_balance,
+        }
 
 
 def recall_scope(con: duckdb.DuckDBPyConnection, lot_code: str, *, backward: bool = False) -> RecallScope:
@@ -84,4 +94,18 @@ def recall_scope(con: duckdb.DuckDBPyConnection, lot_code: str, *, backward: boo
         """,
         [lot_code],
     ).pl()
-    return RecallScope(lot_code, "forward", lots, shipments, customers, on_hand, empty)
+    from batchtrack.recall_reports import mass_balance_summary
+
+    balance = mass_balance_summary(con, lot_code)
+    return RecallScope(
+        lot_code,
+        "forward",
+        lots,
+        shipments,
+        customers,
+        on_hand,
+        empty,
+        mass_balance=balance["lots"],
+        disposition=balance["disposition"],
+        balance_total=balance["total"],
+    )

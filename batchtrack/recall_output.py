@@ -18,7 +18,23 @@ TITLES = {
     "customers": "customers",
     "on_hand": "stock still on hand",
     "suppliers": "suppliers",
+    "disposition": "where the recalled lot went",
+    "mass_balance": "mass balance of every lot in scope",
 }
+
+
+TABLE_BALANCE_COLUMNS = (
+    "depth",
+    "lot_code",
+    "quantity_made_or_received",
+    "quantity_consumed",
+    "quantity_shipped",
+    "quantity_written_off",
+    "quantity_scrapped",
+    "quantity_on_hand",
+    "quantity_unaccounted",
+    "is_balanced",
+)
 
 
 def _plain(value):
@@ -41,6 +57,7 @@ def write_recall(scope: RecallScope, output_format: str, out: TextIO) -> None:
         document = {
             "lot_code": scope.lot_code,
             "direction": scope.direction,
+            **({"mass_balance_total": _plain_row(scope.balance_total)} if scope.balance_total else {}),
             **{
                 name: [{k: _plain(v) for k, v in row.items()} for row in frame.to_dicts()]
                 for name, frame in sections.items()
@@ -72,8 +89,21 @@ def write_recall(scope: RecallScope, output_format: str, out: TextIO) -> None:
             f"{scope.shipments.height} shipment lines to {scope.customers.height} customers "
             f"({quantity:,.3f} units); {scope.on_hand.height} stock positions still on hand\n"
         )
+        total = scope.balance_total
+        if total:
+            unit = total.get("unit_of_measure") or "units"
+            open_lots = scope.mass_balance.filter(~pl.col("is_balanced")).height if scope.mass_balance.height else 0
+            out.write(
+                f"mass balance: {total['quantity_made_or_received']:,.3f} {unit} made or received, "
+                f"{total['quantity_unaccounted']:,.3f} {unit} unaccounted; "
+                f"{open_lots} of {scope.mass_balance.height} lots in scope do not close\n"
+            )
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=200, fmt_str_lengths=60, tbl_hide_dataframe_shape=True):
         for name, frame in sections.items():
+            if name == "mass_balance" and frame.height:
+                frame = frame.select(  # the terms people read first; csv and json carry them all
+                    [column for column in TABLE_BALANCE_COLUMNS if column in frame.columns]
+                ).rename(lambda column: column.removeprefix("quantity_"))
             out.write(f"\n{TITLES[name]} ({frame.height})\n")
             if frame.height:
                 out.write(f"{frame}\n")

@@ -97,14 +97,39 @@ def test_quality_checks_ran_in_the_pipeline_and_the_command_reports_them(generat
     assert "inventory.movement_type_in_set" in docs.read_text()
 
 
-def test_recall_of_the_contaminated_supplier_lot_reaches_its_customers(generated, cli):
+def test_recall_of_the_contaminated_supplier_lot_reaches_its_customers(generated, cli, tmp_path):
     example = generated.manifest["recall_example"]
-    result = cli("recall", example["lot_code"], "--format", "json", "--warehouse", str(generated.warehouse))
+    notify, fsma = tmp_path / "notify.csv", tmp_path / "fsma204.csv"
+    result = cli(
+        "recall",
+        example["lot_code"],
+        "--format",
+        "json",
+        "--notify",
+        str(notify),
+        "--fsma204",
+        str(fsma),
+        "--warehouse",
+        str(generated.warehouse),
+    )
     assert result.returncode == 0, result.stderr
     scope = json.loads(result.stdout)
     assert len(scope["lots"]) == example["downstream_lots"] + 1
     assert len(scope["shipments"]) == example["shipment_lines"]
     assert len(scope["customers"]) == example["customers"]
+    assert scope["mass_balance_total"]["quantity_unaccounted"] == 0
+    assert {row["lot_code"] for row in scope["mass_balance"]} == {row["lot_code"] for row in scope["lots"]}
+    with notify.open(newline="") as handle:
+        notified = list(csv.DictReader(handle))
+    assert {row["customer_code"] for row in notified} == {row["customer_code"] for row in scope["customers"]}
+    assert all(row["customer_contact_email"] for row in notified)
+    with fsma.open(newline="") as handle:
+        events = list(csv.DictReader(handle))
+    shipped = {row["shipment_id"] + "/" + str(row["line_no"]) for row in scope["shipments"]}
+    assert sum(
+        row["event_type"] == "Shipping" and row["immediate_subsequent_recipient"] != "" for row in events
+    ) >= len(shipped)
+    assert {row["event_type"] for row in events} == {"Receiving", "Transformation", "Shipping"}
     backward = cli(
         "recall", example["lot_code"], "--backward", "--format", "json", "--warehouse", str(generated.warehouse)
     )
