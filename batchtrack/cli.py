@@ -128,6 +128,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not report.success:
         print(f"batchtrack ingest: the run failed: {report.failure}", file=sys.stderr)
         print(f"the published warehouse {settings.warehouse} is unchanged", file=sys.stderr)
+        if report.failure and "asset check failed" in report.failure:
+            print(
+                "a structural check failed; the Dagster UI (make dev) shows the failing columns on the asset",
+                file=sys.stderr,
+            )
         if report.log_file:
             print(f"dbt's output of the run: {report.log_file}", file=sys.stderr)
         return 1

@@ -5,6 +5,8 @@ dbt owns everything built from these (staging, intermediate, marts and the recal
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 
 from batchtrack.feeds import DUCKDB_TYPES, FEEDS, RAW_LINEAGE_COLUMNS, Feed
@@ -85,4 +87,7 @@ def _migrate_raw_table(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
         if name not in existing:
             con.execute(f"alter table raw.{feed.name} add column {name} {sql_type}")
         elif existing[name].upper() != sql_type.upper():
-            con.execute(f"alter table raw.{feed.name} alter column {name} type {sql_type}")
+            # Values that cannot take the contract's type: the column stays as it is, and the
+            # contract_schema check fails and keeps the models from being built on it.
+            with contextlib.suppress(duckdb.ConversionException):
+                con.execute(f"alter table raw.{feed.name} alter column {name} type {sql_type}")

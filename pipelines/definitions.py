@@ -4,6 +4,7 @@ import dagster as dg
 
 from batchtrack.settings import Settings
 from pipelines.defs.automation import landing_sensor, nightly_ingest
+from pipelines.defs.checks import asset_checks
 from pipelines.defs.dbt import dbt_resource
 from pipelines.defs.jobs import all_assets, daily_warehouse_job
 from pipelines.defs.resources import LandingResource, ReportsResource, WarehouseResource
@@ -12,6 +13,7 @@ from pipelines.defs.resources import LandingResource, ReportsResource, Warehouse
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=all_assets,
+        asset_checks=asset_checks,
         jobs=[daily_warehouse_job],
         schedules=[nightly_ingest],
         sensors=[landing_sensor],

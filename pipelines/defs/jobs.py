@@ -19,6 +19,7 @@ RAW_KEYS = [key for asset in raw_assets for key in asset.keys]
 # writes it from a subprocess of its own.
 daily_warehouse_job = dg.define_asset_job(
     "daily_warehouse",
+    # The assets and the checks that guard them.
     selection=dg.AssetSelection.assets(*all_assets),
     executor_def=dg.in_process_executor,
     description="Load landing days into raw, build the dbt models, publish the warehouse.",

@@ -166,3 +166,18 @@ def test_the_resent_day_replaces_itself_and_its_corrections_win(generated, cli):
             assert rows == [(0,)], change
     duplicates = query(generated.warehouse, "select count(*) - count(distinct lot_code) from raw.production")
     assert duplicates == [(0,)]
+
+
+def test_planted_loops_are_reported_by_name_and_their_lots_still_trace(generated):
+    loops = {loop["lot_code"] for loop in generated.manifest["genealogy_loops"]}
+    assert loops
+    rows = query(
+        generated.warehouse,
+        "select success, severity, sample_keys from quality_findings where expectation = 'genealogy.no_loops'",
+    )
+    success, severity, sample_keys = rows[0]
+    assert (success, severity) == (False, "warning")
+    assert loops <= set(json.loads(sample_keys))
+    for lot in loops:  # findings warn; the data stays fully queryable
+        traced = query(generated.warehouse, "select lot_code, depth from trace_forward(?)", [lot])
+        assert (lot, 0) in traced and len(traced) > 1

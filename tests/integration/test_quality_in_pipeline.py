@@ -1,0 +1,74 @@
+"""Quality checks inside real runs: a structural break blocks the models, data findings
+only warn, planted faults are caught by name, and clean data passes everything."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from batchtrack.generator import generate
+from batchtrack.settings import Settings
+from pipelines.ingest_run import run_ingest
+from quality_checks import run_quality_checks
+from tests.integration.test_pipeline import PRODUCTION, ingest, small_landing
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_schema_break_in_the_raw_layer_blocks_the_models_and_publishing(tmp_path, dbt_manifest):
+    landing = small_landing(tmp_path / "landing", days=2)
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert ingest(warehouse, landing).data_loaded
+    with duckdb.connect(str(warehouse)) as con:  # someone "fixes" a quantity by hand
+        con.execute("alter table raw.production alter column quantity type varchar")
+        con.execute("update raw.production set quantity = 'about 100'")
+    before = sha256(warehouse)
+    (landing / "2026-06-07").mkdir()
+    (landing / "2026-06-07" / "production.csv").write_text(PRODUCTION + "B7,FIN-BREAD,P1,L1,2026-06-07T06:00:00,7\n")
+
+    report = run_ingest(Settings.from_env(warehouse=warehouse, landing=landing, output=tmp_path / "out"))
+
+    assert not report.success
+    assert "raw/production: contract_schema" in report.failure
+    assert sha256(warehouse) == before  # nothing published
+    work = tmp_path / ".warehouse.duckdb.work"
+    assert not (work / "dbt_target").exists()  # dbt never ran on the broken layer
+
+
+def test_clean_generated_days_pass_every_check(tmp_path, cli):
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse.duckdb"
+    generate(landing, days=3, seed=11, scale="small", bad_row_rate=0)
+    resend = json.loads((landing / "_generator.json").read_text())["resend"]
+    for name in resend["files"]:  # the first delivery of that day carries a planted mistake
+        shutil.copyfile(landing / resend["folder"] / name, landing / resend["day"] / name)
+    assert cli("ingest", "--warehouse", str(warehouse), "--landing", str(landing)).returncode == 0
+    result = cli("quality", "--warehouse", str(warehouse))
+    assert result.returncode == 0, result.stdout
+    assert "0 errors, 0 warnings" in result.stdout
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from quarantine").fetchone()[0] == 0
+        assert con.execute("select bool_and(success) from quality_findings").fetchone()[0] is True
+
+
+def test_a_late_reference_is_named_while_it_is_unresolved(tmp_path, dbt_manifest):
+    full = tmp_path / "full"
+    generate(full, days=8, seed=11, scale="small", bad_row_rate=0)
+    late = json.loads((full / "_generator.json").read_text())["late_references"][0]
+    # Deliver the days up to the one that consumes the lot, not the later one that receives it.
+    landing = tmp_path / "landing"
+    for day in sorted(p.name for p in full.iterdir() if p.name[:2] == "20"):
+        if day <= late["first_consumed_in"]:
+            shutil.copytree(full / day, landing / day)
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert ingest(warehouse, landing).data_loaded
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        results = {result.expectation: result for result in run_quality_checks(con)}
+    finding = results["consumption.input_lot_known_within_grace"]
+    assert not finding.success and finding.severity == "warning"
+    assert any(key.startswith(late["lot_code"]) for key in finding.sample_keys)
