@@ -7,7 +7,7 @@ MANIFEST := dbt_project/target/manifest.json
 
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: setup demo test lint dev bench clean
+.PHONY: setup demo test lint dev bench clean browser
 
 setup: $(INSTALLED) $(MANIFEST)
 
@@ -24,7 +24,13 @@ $(MANIFEST): $(INSTALLED) $(shell find dbt_project \( -name '*.sql' -o -name '*.
 demo: setup
 	$(BIN)/batchtrack demo
 
-test: setup lint
+# Headless Chromium for the dashboard tests, from Debian's packages (CI runs as root).
+browser:
+	@command -v chromium >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+test: setup lint browser
 	$(BIN)/python -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
 	exit $$status

@@ -7,6 +7,7 @@ import os
 import sys
 import warnings
 from datetime import date
+from pathlib import Path
 
 from batchtrack.settings import Settings
 
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     recall.add_argument("lot", metavar="LOT", help="the lot code (quote it in the shell if it has odd characters)")
     recall.add_argument("--backward", action="store_true", help="the lots and suppliers it came from instead")
     recall.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    recall.add_argument("--report", metavar="FILE", help="write the recall page (HTML, works offline)")
     recall.add_argument("--notify", metavar="FILE", help="write the notification list, one row per customer (CSV)")
     recall.add_argument(
         "--fsma204",
@@ -69,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     quality = commands.add_parser("quality", help="what the quality checks find, most serious first")
     quality.add_argument("--date", type=_day, help="only the rows delivered on this landing day")
     _add_warehouse(quality)
+
+    reports = commands.add_parser("reports", help="draw the dashboards again from the published warehouse")
+    _add_warehouse(reports)
+    reports.add_argument("--output", metavar="DIR", help="where the pages go (default: $BATCHTRACK_OUTPUT or output/)")
 
     demo = commands.add_parser("demo", help="generate sample data, ingest it, and show what came out")
     demo.add_argument("--days", type=int, default=90)
@@ -125,7 +131,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"NOT LOADED {day.isoformat()}: outside the landing-day partitions (set BATCHTRACK_FIRST_DAY)",
             file=sys.stderr,
         )
-    if not report.success:
+    if not report.published:
         print(f"batchtrack ingest: the run failed: {report.failure}", file=sys.stderr)
         print(f"the published warehouse {settings.warehouse} is unchanged", file=sys.stderr)
         if report.failure and "asset check failed" in report.failure:
@@ -137,6 +143,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             print(f"dbt's output of the run: {report.log_file}", file=sys.stderr)
         return 1
     print(f"warehouse published: {settings.warehouse}")
+    if report.success:
+        print(f"dashboards: {settings.output / 'index.html'}")
+    else:
+        print(f"warning: a step after publishing failed: {report.failure}", file=sys.stderr)
     return 0 if report.data_loaded else 1
 
 
@@ -149,8 +159,11 @@ def cmd_recall(args: argparse.Namespace) -> int:
     from batchtrack.warehouse import Warehouse
 
     settings = Settings.from_env(warehouse=args.warehouse)
-    if args.backward and (args.notify or args.fsma204):
-        print("batchtrack recall: --notify and --fsma204 go with a forward recall, not --backward", file=sys.stderr)
+    if args.backward and (args.notify or args.fsma204 or args.report):
+        print(
+            "batchtrack recall: --notify, --fsma204 and --report go with a forward recall, not --backward",
+            file=sys.stderr,
+        )
         return 2
     try:
         with Warehouse(settings.warehouse).open_readonly() as con:
@@ -161,6 +174,11 @@ def cmd_recall(args: argparse.Namespace) -> int:
             if args.fsma204:
                 path = write_fsma204(fsma204_kdes(con, args.lot), args.fsma204)
                 print(f"FSMA 204 key data elements: {path}", file=sys.stderr)
+            if args.report:
+                from dashboards import build_recall_report
+
+                path = build_recall_report(con, args.lot, Path(args.report))
+                print(f"recall report: {path}", file=sys.stderr)
     except FileNotFoundError as error:
         print(f"batchtrack recall: {error}", file=sys.stderr)
         return 1
@@ -195,6 +213,22 @@ def cmd_quality(args: argparse.Namespace) -> int:
     return 1 if has_errors(results) else 0
 
 
+def cmd_reports(args: argparse.Namespace) -> int:
+    from batchtrack.warehouse import Warehouse
+    from dashboards import build_dashboards
+
+    settings = Settings.from_env(warehouse=args.warehouse, output=args.output)
+    try:
+        with Warehouse(settings.warehouse).open_readonly() as con:
+            pages = build_dashboards(con, settings.output)
+    except FileNotFoundError as error:
+        print(f"batchtrack reports: {error}", file=sys.stderr)
+        return 1
+    for name, path in pages.items():
+        print(f"{name:<14} {path}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from batchtrack.demo import run_demo
 
@@ -206,6 +240,7 @@ COMMANDS = {
     "ingest": cmd_ingest,
     "recall": cmd_recall,
     "quality": cmd_quality,
+    "reports": cmd_reports,
     "demo": cmd_demo,
 }
 

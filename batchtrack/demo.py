@@ -57,7 +57,7 @@ def run_demo(days: int = 90, seed: int = 7) -> int:
 
     print("2. ingesting every day through the Dagster job (raw -> dbt models -> publish)")
     report = run_ingest(settings)
-    if not report.success:
+    if not report.data_loaded:
         print(f"   the run failed: {report.failure}")
         return 1
     _print_ingest(report, f"   loaded in {time.perf_counter() - generated:.1f} s:")
@@ -67,7 +67,7 @@ def run_demo(days: int = 90, seed: int = 7) -> int:
         print(f"\n3. a corrected re-send arrives ({', '.join(copied)}); ingesting again loads only that day")
         resend_started = time.perf_counter()
         again = run_ingest(settings)
-        if not again.success:
+        if not again.data_loaded:
             print(f"   the run failed: {again.failure}")
             return 1
         _print_ingest(again, f"   re-ingested in {time.perf_counter() - resend_started:.1f} s:")
@@ -78,20 +78,22 @@ def run_demo(days: int = 90, seed: int = 7) -> int:
             """
             select
                 feed,
-                regexp_replace(regexp_extract(reason, '^[^:(=]+'), ' -?[0-9][0-9.]*', '', 'g') as kind,
+                regexp_replace(regexp_extract(reason, '^[^:(=''"]+'), ' -?[0-9][0-9.]*', '', 'g') as kind,
                 count(*),
             from quarantine group by all order by 1, 2
             """
         ).fetchall()
         for feed, kind, count in reasons:
             print(f"   {feed:<12} {kind.strip():<45} {count:>5}")
-        _print_recall_example(con, settings.landing)
+        _print_recall_example(con, settings)
         _print_quality(con, settings)
 
     print(f"\ndone in {time.perf_counter() - started:.1f} s")
     print(f"  warehouse (open read-only): .venv/bin/duckdb -readonly {settings.warehouse}")
     print(f"  landing zone:               {settings.landing}")
-    print(f"  reports:                    {settings.output}")
+    print(f"  Data Docs:                  {settings.output / 'quality' / 'data_docs' / 'index.html'}")
+    print("  dashboards (open in a browser, they work offline):")
+    print(f"  {settings.output / 'index.html'}")
     return 0
 
 
@@ -107,8 +109,8 @@ def _print_quality(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     print(f"   Data Docs: {settings.output / 'quality' / 'data_docs' / 'index.html'}")
 
 
-def _print_recall_example(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
-    manifest_path = landing / "_generator.json"
+def _print_recall_example(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    manifest_path = settings.landing / "_generator.json"
     if not manifest_path.exists():
         return
     manifest = json.loads(manifest_path.read_text())
@@ -133,4 +135,4 @@ def _print_recall_example(con: duckdb.DuckDBPyConnection, landing: Path) -> None
     print(f"   {affected} lots made from it (itself included)")
     print(f"   {shipments[0]} shipment lines to {shipments[1]} customers, {shipments[2]:,.1f} units shipped")
     print(f"   {on_hand[0]} stock positions still holding {on_hand[1]:,.1f} units")
-    print(f"   full answer: .venv/bin/batchtrack recall '{lot}' --warehouse <the warehouse above>")
+    print(f"   full answer: .venv/bin/batchtrack recall '{lot}' --warehouse {settings.warehouse}")

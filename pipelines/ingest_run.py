@@ -22,6 +22,7 @@ class IngestReport:
     outside_partitions: list[date] = field(default_factory=list)
     results: list[dict] = field(default_factory=list)  # one per changed (day, feed)
     success: bool = True
+    published: bool = False  # the run's working copy replaced the published warehouse
     failure: str | None = None
     log_file: Path | None = None  # dbt's output of the run
 
@@ -31,7 +32,8 @@ class IngestReport:
 
     @property
     def data_loaded(self) -> bool:
-        return self.success and not self.rejected_files and not self.outside_partitions
+        # A failure after publishing (drawing the dashboards) leaves the data loaded.
+        return self.published and not self.rejected_files and not self.outside_partitions
 
 
 @contextlib.contextmanager
@@ -112,6 +114,7 @@ def run_ingest(
                     event.step_failure_data.error.message.strip() if event.step_failure_data.error else "step failed"
                 )
         report.success = result.success
+        report.published = bool(result.asset_materializations_for_node(published_warehouse.key.to_python_identifier()))
         for key in RAW_KEYS:
             seen: set[tuple[str, str]] = set()
             for materialization in result.asset_materializations_for_node(key.to_python_identifier()):

@@ -8,10 +8,13 @@ from pipelines.defs.dbt import warehouse_models
 from pipelines.defs.publish import build_publish_asset
 from pipelines.defs.quality import quality_findings
 from pipelines.defs.raw_assets import raw_assets
+from pipelines.defs.reports import build_reports_asset
 
 published_warehouse = build_publish_asset([*raw_assets, warehouse_models, quality_findings])
 
-all_assets = [*raw_assets, warehouse_models, quality_findings, published_warehouse]
+dashboards = build_reports_asset(published_warehouse)
+
+all_assets = [*raw_assets, warehouse_models, quality_findings, published_warehouse, dashboards]
 
 RAW_KEYS = [key for asset in raw_assets for key in asset.keys]
 
@@ -27,4 +30,6 @@ daily_warehouse_job = dg.define_asset_job(
 
 
 def non_raw_asset_keys() -> list[dg.AssetKey]:
-    return [key for asset in (warehouse_models, quality_findings, published_warehouse) for key in asset.keys]
+    return [
+        key for asset in (warehouse_models, quality_findings, published_warehouse, dashboards) for key in asset.keys
+    ]

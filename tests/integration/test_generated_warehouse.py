@@ -181,3 +181,18 @@ def test_planted_loops_are_reported_by_name_and_their_lots_still_trace(generated
     for lot in loops:  # findings warn; the data stays fully queryable
         traced = query(generated.warehouse, "select lot_code, depth from trace_forward(?)", [lot])
         assert (lot, 0) in traced and len(traced) > 1
+
+
+def test_ingest_draws_the_dashboards_and_recall_writes_its_report(generated, cli, tmp_path):
+    output = Path(os.environ["BATCHTRACK_OUTPUT"])
+    index = (output / "index.html").read_text()
+    for page in ("defect_trends.html", "expiry_waste.html", "data_quality.html"):
+        assert page in index and (output / page).stat().st_size > 100_000
+    lot = generated.manifest["recall_example"]["lot_code"]
+    report = tmp_path / "recall.html"
+    result = cli("recall", lot, "--report", str(report), "--warehouse", str(generated.warehouse))
+    assert result.returncode == 0, result.stderr
+    assert lot in report.read_text()
+    redrawn = cli("reports", "--warehouse", str(generated.warehouse), "--output", str(tmp_path / "pages"))
+    assert redrawn.returncode == 0, redrawn.stderr
+    assert (tmp_path / "pages" / "index.html").exists()

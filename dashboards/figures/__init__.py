@@ -1,0 +1,1 @@
+"""Pure figure builders: frames (or lists of dicts) in, plotly Figures out. No SQL, no files."""

@@ -1,0 +1,721 @@
+"""The SQL the dashboards read: marts into Polars frames, over a connection the caller opened
+(read-only is enough). One function per question a page asks; no figure code here.
+
+Customer contact details (names, e-mails, phones) are read by `recall_notification_list` only:
+every other query names customers by code at most."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+# Lines are named by site and line, because line codes repeat across plants.
+LINE_LABEL = "site_code || ' ' || line_code"
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str, parameters: list | dict | None = None) -> pl.DataFrame:
+    return con.execute(sql, parameters or []).pl()
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
+
+
+# ---------------------------------------------------------------- freshness
+
+
+def freshness(con: duckdb.DuckDBPyConnection) -> dict:
+    """The data's date range and freshness: first and last landing day loaded, the as-of date
+    the marts are computed for, when the last file was loaded and when the checks last ran."""
+    loaded = con.execute(
+        "select min(landing_date), max(landing_date), max(loaded_at), count(distinct landing_date) "
+        "from ingest.loaded_files"
+    ).fetchone()
+    as_of = con.execute("select max(as_of_date) from main.dim_lots").fetchone()[0]
+    checked_at = None
+    if _table_exists(con, "main", "quality_findings"):
+        checked_at = con.execute("select max(checked_at) from main.quality_findings").fetchone()[0]
+    return {
+        "first_landing_date": loaded[0],
+        "last_landing_date": loaded[1],
+        "last_loaded_at": loaded[2],
+        "landing_days": loaded[3],
+        "as_of_date": as_of,
+        "last_checked_at": checked_at,
+    }
+
+
+# ---------------------------------------------------------------- defects
+
+_DIMENSION_SQL = {"line": LINE_LABEL, "product": "product_code", "check": "check_code"}
+
+
+def daily_defects(con: duckdb.DuckDBPyConnection, dimension: str) -> pl.DataFrame:
+    """Samples and defects per member of `dimension` (line, product or check) and inspection day:
+    the points of a p-chart. Columns: member, inspected_date, samples, defects."""
+    member = _DIMENSION_SQL[dimension]
+    return _frame(
+        con,
+        f"""
+        select
+            {member} as member,
+            inspected_date,
+            cast(sum(samples) as bigint) as samples,
+            cast(sum(defects) as bigint) as defects
+        from main.fct_inspection_defects
+        where {member} is not null
+        group by all
+        having sum(samples) > 0
+        order by member, inspected_date
+        """,
+    )
+
+
+def defects_by_check_code(con: duckdb.DuckDBPyConnection, since_days: int | None = None) -> pl.DataFrame:
+    """Defects per check code (for a Pareto), over the whole period or the last `since_days`
+    days up to the as-of date. Columns: check_code, defects, samples."""
+    window = ""
+    if since_days is not None:
+        window = f"where inspected_date > (select max(as_of_date) from main.dim_lots) - {int(since_days)}"
+    return _frame(
+        con,
+        f"""
+        select
+            check_code,
+            cast(sum(defects) as bigint) as defects,
+            cast(sum(samples) as bigint) as samples
+        from main.fct_inspection_defects
+        {window}
+        group by check_code
+        order by defects desc, check_code
+        """,
+    )
+
+
+def worst_lots(con: duckdb.DuckDBPyConnection, limit: int = 25, min_samples: int = 100) -> pl.DataFrame:
+    """The lots with the highest defect rate over all their checks (lots with at least
+    `min_samples` samples, so a 2-of-5 micro test does not top the list), with the suppliers
+    their raw materials came from when they are finished lots with defects."""
+    return _frame(
+        con,
+        f"""
+        with
+
+        lots as (
+
+            select
+                lot_code,
+                any_value(product_code) as product_code,
+                any_value({LINE_LABEL}) as line,
+                min(inspected_date) as first_inspected_date,
+                cast(sum(samples) as bigint) as samples,
+                cast(sum(defects) as bigint) as defects,
+                string_agg(distinct check_code, ', ' order by check_code) filter (where defects > 0)
+                    as defective_checks
+            from main.fct_inspection_defects
+            group by lot_code
+            having sum(samples) >= {int(min_samples)}
+
+        ),
+
+        suppliers as (
+
+            select
+                finished_lot_code as lot_code,
+                string_agg(distinct supplier_code, ', ' order by supplier_code) as supplier_codes
+            from main.fct_supplier_defect_attribution
+            group by finished_lot_code
+
+        )
+
+        select
+            lots.*,
+            lots.defects / lots.samples as defect_rate,
+            suppliers.supplier_codes
+        from lots
+        left join suppliers on lots.lot_code = suppliers.lot_code
+        order by defect_rate desc, defects desc, lot_code
+        limit {int(limit)}
+        """,
+    )
+
+
+def supplier_scorecard(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per supplier and check code: the defects attributed to the supplier through genealogy
+    (fct_supplier_defect_attribution, each finished lot's defect fact counted once per supplier
+    however many of its lots went in), the samples of every inspected finished lot that holds
+    the supplier's material (the denominator the mart does not carry, since it keeps defective
+    lots only), the resulting rate and that rate relative to all finished lots for the check.
+    Columns: supplier_code, check_code, finished_lots, defective_lots, samples, defects,
+    defect_rate, overall_rate, relative_rate."""
+    return _frame(
+        con,
+        """
+        with recursive
+
+        inspected_finished_lots as (
+
+            select distinct lot_id
+            from main.fct_inspection_defects
+            where product_category = 'finished'
+
+        ),
+
+        ancestors (finished_lot_id, lot_id) as (
+
+            select lot_id as finished_lot_id, lot_id from inspected_finished_lots
+            union
+            select ancestors.finished_lot_id, genealogy.input_lot_id as lot_id
+            from ancestors
+            inner join main.fct_lot_genealogy_by_output as genealogy on ancestors.lot_id = genealogy.output_lot_id
+
+        ),
+
+        lot_suppliers as (
+
+            select distinct ancestors.finished_lot_id, lots.supplier_code
+            from ancestors
+            inner join main.dim_lots as lots on ancestors.lot_id = lots.lot_id
+            where lots.origin_type = 'received' and lots.supplier_code is not null
+
+        ),
+
+        exposure as (
+
+            select
+                lot_suppliers.supplier_code,
+                defects.check_code,
+                count(distinct defects.lot_id) as finished_lots,
+                sum(defects.samples) as samples
+            from main.fct_inspection_defects as defects
+            inner join lot_suppliers on defects.lot_id = lot_suppliers.finished_lot_id
+            group by all
+
+        ),
+
+        attributed_facts as (
+
+            select distinct supplier_code, finished_lot_code, check_code, inspected_date, defects
+            from main.fct_supplier_defect_attribution
+
+        ),
+
+        attributed as (
+
+            select
+                supplier_code,
+                check_code,
+                count(distinct finished_lot_code) as defective_lots,
+                sum(defects) as defects
+            from attributed_facts
+            group by all
+
+        ),
+
+        overall as (
+
+            select check_code, sum(defects) / sum(samples) as overall_rate
+            from main.fct_inspection_defects
+            where product_category = 'finished'
+            group by check_code
+
+        )
+
+        select
+            exposure.supplier_code,
+            exposure.check_code,
+            exposure.finished_lots,
+            coalesce(attributed.defective_lots, 0) as defective_lots,
+            cast(exposure.samples as bigint) as samples,
+            cast(coalesce(attributed.defects, 0) as bigint) as defects,
+            coalesce(attributed.defects, 0) / exposure.samples as defect_rate,
+            overall.overall_rate,
+            case when overall.overall_rate > 0
+                then coalesce(attributed.defects, 0) / exposure.samples / overall.overall_rate
+            end as relative_rate
+        from exposure
+        left join attributed
+            on exposure.supplier_code = attributed.supplier_code and exposure.check_code = attributed.check_code
+        left join overall on exposure.check_code = overall.check_code
+        order by exposure.supplier_code, exposure.check_code
+        """,
+    )
+
+
+# ---------------------------------------------------------------- expiry
+
+MONTHLY_WRITEOFFS_SQL = """
+with
+
+writeoffs as (
+
+    select
+        date_trunc('month', writeoff_date) as month,
+        site_code,
+        sum(quantity_written_off) as quantity_written_off,
+        sum(value_written_off) as value_written_off
+    from main.fct_expiry_writeoffs
+    group by all
+
+),
+
+made as (
+
+    select
+        date_trunc('month', lots.made_or_received_date) as month,
+        lots.site_code,
+        sum(lots.quantity_made_or_received * products.unit_cost) as value_made
+    from main.dim_lots as lots
+    left join main.dim_products as products on lots.product_code = products.product_code
+    where lots.origin_type in ('produced', 'received')
+    group by all
+
+)
+
+select
+    cast(coalesce(writeoffs.month, made.month) as date) as month,
+    coalesce(writeoffs.site_code, made.site_code) as site_code,
+    cast(coalesce(writeoffs.quantity_written_off, 0) as double) as quantity_written_off,
+    cast(coalesce(writeoffs.value_written_off, 0) as double) as value_written_off,
+    cast(coalesce(made.value_made, 0) as double) as value_made
+from writeoffs
+full outer join made on writeoffs.month = made.month and writeoffs.site_code = made.site_code
+order by month, site_code
+"""
+
+
+def monthly_writeoffs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Expiry write-offs per month and site (quantity and value), beside the value made or
+    received there that month. Columns: month, site_code, quantity_written_off,
+    value_written_off, value_made. Stock written off at a DC was made at a plant, so a DC's
+    value made is 0 and shares are read per month over all sites."""
+    return _frame(con, MONTHLY_WRITEOFFS_SQL)
+
+
+def product_writeoffs(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Per product with any expiry write-off: quantity and value written off over the whole
+    period, the quantity made or received, and the share written off (same unit, so a share)."""
+    return _frame(
+        con,
+        """
+        with
+
+        writeoffs as (
+
+            select product_code, sum(quantity_written_off) as quantity_written_off,
+                sum(value_written_off) as value_written_off
+            from main.fct_expiry_writeoffs
+            group by product_code
+
+        ),
+
+        made as (
+
+            select product_code, sum(quantity_made_or_received) as quantity_made
+            from main.dim_lots
+            where origin_type in ('produced', 'received')
+            group by product_code
+
+        )
+
+        select
+            writeoffs.product_code,
+            products.base_unit,
+            cast(writeoffs.quantity_written_off as double) as quantity_written_off,
+            cast(writeoffs.value_written_off as double) as value_written_off,
+            cast(made.quantity_made as double) as quantity_made,
+            cast(writeoffs.quantity_written_off / nullif(made.quantity_made, 0) as double) as share_written_off
+        from writeoffs
+        left join made on writeoffs.product_code = made.product_code
+        left join main.dim_products as products on writeoffs.product_code = products.product_code
+        order by value_written_off desc, product_code
+        """,
+    )
+
+
+def stock_at_risk(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """rpt_stock_at_risk: value and quantity expiring within 7, 14 and 30 days, per site and product."""
+    return _frame(
+        con,
+        """
+        select
+            site_code,
+            product_code,
+            cast(coalesce(value_expiring_7_days, 0) as double) as value_expiring_7_days,
+            cast(coalesce(value_expiring_14_days, 0) as double) as value_expiring_14_days,
+            cast(coalesce(value_expiring_30_days, 0) as double) as value_expiring_30_days,
+            cast(coalesce(quantity_expiring_7_days, 0) as double) as quantity_expiring_7_days,
+            cast(coalesce(quantity_expiring_14_days, 0) as double) as quantity_expiring_14_days,
+            cast(coalesce(quantity_expiring_30_days, 0) as double) as quantity_expiring_30_days,
+            lot_count
+        from main.rpt_stock_at_risk
+        order by site_code, product_code
+        """,
+    )
+
+
+STOCK_AGE_BUCKETS = ["0-7 days", "8-30 days", "31-90 days", "over 90 days", "unknown"]
+
+
+def stock_age(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Stock on hand per site and age bucket (days since made or received), value and lots."""
+    return _frame(
+        con,
+        """
+        select
+            site_code,
+            stock_age_bucket,
+            cast(sum(coalesce(stock_value, 0)) as double) as stock_value,
+            cast(sum(quantity_on_hand) as double) as quantity_on_hand,
+            count(distinct lot_code) as lot_count
+        from main.fct_stock_on_hand
+        group by all
+        order by site_code, stock_age_bucket
+        """,
+    )
+
+
+# A shipment line breaks first-expired-first-out when, at the moment it was shipped, the same
+# site held positive stock of an older lot of the same product (made or received on an earlier
+# day) that was not past its expiry date and not on hold. Stock at a moment is the running sum
+# of the lot's movements at that site (int_stock_movements_unioned, the ledger the marts sum);
+# hold status is the latest hold or release movement of the lot before that moment.
+FEFO_VIOLATIONS_SQL = """
+with
+
+shipment_lines as (
+
+    select
+        shipment_lines.shipment_id,
+        shipment_lines.line_no,
+        shipment_lines.lot_code,
+        shipment_lines.product_code,
+        shipment_lines.site_code,
+        shipment_lines.customer_code,
+        shipment_lines.quantity_shipped,
+        shipment_lines.shipped_at,
+        shipment_lines.shipped_date,
+        lots.made_or_received_date,
+        lots.expiry_date
+    from main.fct_shipment_lines as shipment_lines
+    inner join main.dim_lots as lots on shipment_lines.lot_code = lots.lot_code
+
+),
+
+ledger as (
+
+    select
+        movements.lot_code,
+        movements.site_code,
+        movements.moved_at,
+        sum(movements.quantity_change) over (
+            partition by movements.lot_code, movements.site_code
+            order by movements.moved_at, movements.movement_key
+            rows between unbounded preceding and current row
+        ) as quantity_after,
+        lead(movements.moved_at) over (
+            partition by movements.lot_code, movements.site_code
+            order by movements.moved_at, movements.movement_key
+        ) as next_moved_at
+    from intermediate.int_stock_movements_unioned as movements
+
+),
+
+positions as (
+
+    select
+        ledger.lot_code,
+        ledger.site_code,
+        lots.product_code,
+        lots.made_or_received_date,
+        lots.expiry_date,
+        ledger.moved_at as held_from,
+        coalesce(ledger.next_moved_at, timestamp '9999-12-31') as held_until,
+        ledger.quantity_after
+    from ledger
+    inner join main.dim_lots as lots on ledger.lot_code = lots.lot_code
+    where ledger.quantity_after > 0
+
+),
+
+hold_events as (
+
+    select lot_code, moved_at, movement_type
+    from staging.stg_raw__inventory_movements
+    where movement_type in ('hold', 'release')
+
+),
+
+older_stock as (
+
+    select
+        shipment_lines.shipment_id,
+        shipment_lines.line_no,
+        positions.lot_code as older_lot_code,
+        positions.made_or_received_date as older_made_or_received_date,
+        positions.expiry_date as older_expiry_date,
+        positions.quantity_after as older_quantity_on_hand
+    from shipment_lines
+    inner join positions
+        on
+            shipment_lines.site_code = positions.site_code
+            and shipment_lines.product_code = positions.product_code
+            and positions.lot_code != shipment_lines.lot_code
+            and positions.made_or_received_date < shipment_lines.made_or_received_date
+            and shipment_lines.shipped_at >= positions.held_from
+            and shipment_lines.shipped_at < positions.held_until
+            and (positions.expiry_date is null or positions.expiry_date >= shipment_lines.shipped_date)
+    where not coalesce((
+        select hold_events.movement_type = 'hold'
+        from hold_events
+        where hold_events.lot_code = positions.lot_code and hold_events.moved_at <= shipment_lines.shipped_at
+        order by hold_events.moved_at desc
+        limit 1
+    ), false)
+
+)
+
+select
+    shipment_lines.shipment_id,
+    shipment_lines.line_no,
+    shipment_lines.site_code,
+    shipment_lines.product_code,
+    shipment_lines.lot_code,
+    shipment_lines.made_or_received_date,
+    shipment_lines.customer_code,
+    cast(shipment_lines.quantity_shipped as double) as quantity_shipped,
+    shipment_lines.shipped_at,
+    shipment_lines.shipped_date,
+    count(*) as older_lot_count,
+    arg_min(older_stock.older_lot_code, older_stock.older_made_or_received_date) as oldest_lot_code,
+    min(older_stock.older_made_or_received_date) as oldest_made_or_received_date,
+    cast(sum(older_stock.older_quantity_on_hand) as double) as older_quantity_on_hand
+from shipment_lines
+inner join older_stock
+    on shipment_lines.shipment_id = older_stock.shipment_id and shipment_lines.line_no = older_stock.line_no
+group by all
+order by shipment_lines.shipped_at, shipment_lines.shipment_id, shipment_lines.line_no
+"""
+
+
+def fefo_violations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Shipment lines that broke first-expired-first-out (rule: FEFO_VIOLATIONS_SQL's comment)."""
+    return _frame(con, FEFO_VIOLATIONS_SQL)
+
+
+def shipment_line_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select count(*) from main.fct_shipment_lines").fetchone()[0]
+
+
+# ---------------------------------------------------------------- data quality
+
+# Reason texts quote the offending value; a page shows the kind and the column only, since a
+# value from customers.csv can be personal data.
+REASON_KIND_SQL = """
+case
+    when reason like 'missing required value%' then 'missing required value'
+    when reason like 'unparseable ISO 8601%' then 'unparseable date or time'
+    when reason like 'unparseable%number%' then 'unparseable number'
+    when reason like 'unparseable%' then 'unparseable value'
+    when reason like 'negative quantity%' then 'negative quantity'
+    when reason like 'duplicate key%' then 'duplicate key'
+    when reason like 'defect_count%above sample_size%' then 'defects above sample size'
+    when reason like 'unknown movement_type%' then 'unknown movement type'
+    else 'other'
+end
+"""
+
+REASON_COLUMN_SQL = """
+coalesce(
+    nullif(regexp_extract(reason, '^missing required value: ([A-Za-z_]+)', 1), ''),
+    nullif(regexp_extract(reason, '^unparseable .* in ([A-Za-z_]+):', 1), ''),
+    nullif(regexp_extract(reason, '^duplicate key ([A-Za-z_]+)=', 1), ''),
+    case
+        when reason like 'negative quantity%' then 'quantity'
+        when reason like 'defect_count%' then 'defect_count'
+        when reason like 'unknown movement_type%' then 'movement_type'
+    end
+)
+"""
+
+
+def quarantine_by_day(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Quarantined rows per feed, landing day and reason kind."""
+    return _frame(
+        con,
+        f"""
+        select
+            feed,
+            landing_date,
+            {REASON_KIND_SQL} as reason_kind,
+            count(*) as quarantined_rows
+        from main.quarantine
+        group by all
+        order by landing_date, feed, reason_kind
+        """,
+    )
+
+
+def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.DataFrame:
+    """The most recent quarantined rows, by file and line, with the reason kind and column
+    (never the raw record or the quoted value)."""
+    return _frame(
+        con,
+        f"""
+        select
+            feed,
+            landing_date,
+            source_file,
+            line_number,
+            {REASON_KIND_SQL} as reason_kind,
+            {REASON_COLUMN_SQL} as column_name
+        from main.quarantine
+        order by landing_date desc, source_file, line_number
+        limit {int(limit)}
+        """,
+    )
+
+
+def quality_findings_by_day(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Failing rows per day and expectation from main.quality_findings (the latest run of each
+    day; the day is the landing day a check was scoped to, else the day it ran)."""
+    if not _table_exists(con, "main", "quality_findings"):
+        return pl.DataFrame(
+            schema={"finding_date": pl.Date, "expectation": pl.String, "severity": pl.String, "failing_count": pl.Int64}
+        )
+    return _frame(
+        con,
+        """
+        with
+
+        findings as (
+
+            select
+                coalesce(landing_date, cast(checked_at as date)) as finding_date,
+                expectation,
+                severity,
+                failing_count,
+                checked_at
+            from main.quality_findings
+
+        ),
+
+        latest as (
+
+            select * from findings
+            qualify checked_at = max(checked_at) over (partition by finding_date)
+
+        )
+
+        select finding_date, expectation, severity, cast(sum(failing_count) as bigint) as failing_count
+        from latest
+        group by all
+        having sum(failing_count) > 0
+        order by finding_date, expectation
+        """,
+    )
+
+
+def latest_findings(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Every check of the latest run, failures first (errors before warnings), with sample keys."""
+    if not _table_exists(con, "main", "quality_findings"):
+        return pl.DataFrame()
+    return _frame(
+        con,
+        """
+        select
+            suite,
+            expectation,
+            severity,
+            success,
+            failing_count,
+            cast(sample_keys as varchar) as sample_keys,
+            description,
+            checked_at
+        from main.quality_findings
+        where run_id = (select arg_max(run_id, checked_at) from main.quality_findings)
+        order by success, case severity when 'error' then 0 else 1 end, failing_count desc, expectation
+        """,
+    )
+
+
+# ---------------------------------------------------------------- recall
+
+
+def recall_flows(con: duckdb.DuckDBPyConnection, lot_code: str) -> pl.DataFrame:
+    """The links of a recall's flow diagram: supplier -> received lot, input lot -> output lot
+    (within the forward trace of `lot_code`), lot -> customer (by code), lot -> on hand at a
+    site. Columns: source, target, source_kind, target_kind, quantity, unit_of_measure."""
+    return _frame(
+        con,
+        """
+        with
+
+        scope as (
+
+            select lot_code from trace_forward($lot_code)
+
+        ),
+
+        scope_lots as (
+
+            select lots.lot_code, lots.supplier_code, lots.origin_type, lots.quantity_made_or_received,
+                products.base_unit
+            from main.dim_lots as lots
+            left join main.dim_products as products on lots.product_code = products.product_code
+            where lots.lot_code in (select scope.lot_code from scope)
+
+        ),
+
+        links as (
+
+            select supplier_code as source, lot_code as target, 'supplier' as source_kind, 'lot' as target_kind,
+                quantity_made_or_received as quantity, base_unit as unit_of_measure
+            from scope_lots
+            where origin_type = 'received' and supplier_code is not null
+            union all
+            select genealogy.input_lot_code, genealogy.output_lot_code, 'lot', 'lot',
+                genealogy.quantity_consumed, scope_lots.base_unit
+            from main.fct_lot_genealogy as genealogy
+            inner join scope_lots on genealogy.input_lot_code = scope_lots.lot_code
+            where genealogy.output_lot_code in (select scope.lot_code from scope)
+            union all
+            select shipments.lot_code, shipments.customer_code, 'lot', 'customer',
+                sum(shipments.quantity_shipped), any_value(scope_lots.base_unit)
+            from main.fct_shipment_lines as shipments
+            inner join scope_lots on shipments.lot_code = scope_lots.lot_code
+            group by shipments.lot_code, shipments.customer_code
+            union all
+            select on_hand.lot_code, 'on hand at ' || on_hand.site_code, 'lot', 'on_hand',
+                sum(on_hand.quantity_on_hand), any_value(scope_lots.base_unit)
+            from main.fct_stock_on_hand as on_hand
+            inner join scope_lots on on_hand.lot_code = scope_lots.lot_code
+            group by on_hand.lot_code, on_hand.site_code
+
+        )
+
+        select source, target, source_kind, target_kind, cast(quantity as double) as quantity, unit_of_measure
+        from links
+        where quantity > 0
+        order by source_kind desc, source, target
+        """,
+        {"lot_code": lot_code},
+    )
+
+
+def recall_on_hand_by_site(con: duckdb.DuckDBPyConnection, lot_code: str) -> pl.DataFrame:
+    """Stock of the recalled scope still on hand, per site, lot and status."""
+    return _frame(
+        con,
+        """
+        select site_code, lot_code, status, cast(sum(quantity_on_hand) as double) as quantity_on_hand
+        from recall_on_hand(?)
+        group by all
+        order by site_code, lot_code, status
+        """,
+        [lot_code],
+    )
