@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ingest.add_argument("--date", type=_day, help="load this day again, changed or not")
     ingest.add_argument("--verbose", action="store_true", help="show the Dagster run's log as it goes")
+    ingest.add_argument(
+        "--output", metavar="DIR", help="dashboards, Data Docs and logs (default: $BATCHTRACK_OUTPUT or output/)"
+    )
     _add_warehouse(ingest)
     _add_landing(ingest)
 
@@ -104,7 +107,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from pipelines.ingest_run import run_ingest
 
-    settings = Settings.from_env(warehouse=args.warehouse, landing=args.landing)
+    settings = Settings.from_env(warehouse=args.warehouse, landing=args.landing, output=args.output)
     try:
         report = run_ingest(settings, day=args.date, log_level="INFO" if args.verbose else "WARNING")
     except FileNotFoundError as error:

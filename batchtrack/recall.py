@@ -71,7 +71,9 @@ def recall_scope(con: duckdb.DuckDBPyConnection, lot_code: str, *, backward: boo
         return RecallScope(lot_code, "backward", lots, empty, empty, empty, suppliers)
     shipments = con.execute(
         """
-        select shipment_id, line_no, lot_code, product_code, customer_code, quantity, shipped_at
+        select
+            shipment_id, line_no, lot_code, product_code, customer_code, quantity, shipped_at,
+            customer_name, customer_contact_email, customer_phone
         from recall_shipments(?) order by shipped_at, shipment_id, line_no
         """,
         [lot_code],
@@ -79,6 +81,10 @@ def recall_scope(con: duckdb.DuckDBPyConnection, lot_code: str, *, backward: boo
     customers = (
         shipments.group_by("customer_code")
         .agg(
+            # A recall calls these people: their contact details belong in its answer.
+            pl.col("customer_name").first(),
+            pl.col("customer_contact_email").first(),
+            pl.col("customer_phone").first(),
             pl.len().alias("shipment_lines"),
             pl.col("quantity").sum().alias("quantity"),
             pl.col("lot_code").unique().sort().alias("lot_codes"),
@@ -87,6 +93,7 @@ def recall_scope(con: duckdb.DuckDBPyConnection, lot_code: str, *, backward: boo
         )
         .sort("customer_code")
     )
+    shipments = shipments.drop("customer_name", "customer_contact_email", "customer_phone")
     on_hand = con.execute(
         """
         select lot_code, site_code, location_code, quantity_on_hand, status

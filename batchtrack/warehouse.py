@@ -5,13 +5,17 @@ A run never writes it in place: the run copies it into a working file beside it,
 and builds there, and at the end renames the finished working file over the published
 one. A rename is atomic, so a reader sees either yesterday's complete warehouse or
 today's, never a half-loaded day, and a reader holding the file open (even read-write,
-which locks it) cannot make the run fail. A run that crashes leaves the published file
-as it was; the next run throws its leftovers away.
+which locks it) cannot make the run fail, unless it has written into the file and left
+changes in a WAL that cannot be checkpointed (then the run stops and says so). A run
+that crashes leaves the published file as it was; the next run carries on from the
+working copy's committed loads as long as the published file is still the one it was
+copied from.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -51,11 +55,44 @@ class Warehouse:
         except (FileNotFoundError, ValueError):
             return None
 
+    @property
+    def _published_wal(self) -> Path:
+        return self.published.with_name(self.published.name + ".wal")
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Serialise the check-and-claim of the working copy between processes."""
+        self.published.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.published.with_name(f".{self.published.name}.lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def begin(self, run_id: str) -> Path:
         """Make sure the working copy belongs to `run_id`, starting from the published file.
 
         Called by every writing step of a run; only the first one of the run copies.
         """
+        with self._locked():
+            return self._begin(run_id)
+
+    def _checkpoint_published(self) -> None:
+        """Someone wrote into the published file and left a WAL beside it: fold it in before
+        copying, because a copy without it would lose their changes."""
+        if not self._published_wal.exists():
+            return
+        try:
+            with contextlib.closing(duckdb.connect(str(self.published))) as con:
+                con.execute("checkpoint")
+        except duckdb.Error as error:
+            raise WarehouseBusy(
+                f"{self.published} has changes in {self._published_wal.name} from a session that still holds it "
+                f"open read-write; close that session (readers should open it with -readonly): {error}"
+            ) from error
+
+    def _begin(self, run_id: str) -> Path:
         owner = self._owner()
         if owner and owner.get("run_id") == run_id and self.working_file.exists():
             return self.working_file
@@ -73,6 +110,7 @@ class Warehouse:
             shutil.rmtree(self.work_dir, ignore_errors=True)
             self.work_dir.mkdir(parents=True)
             if self.published.exists():
+                self._checkpoint_published()
                 partial = self.work_dir / (self.published.name + ".copying")
                 shutil.copyfile(self.published, partial)
                 os.replace(partial, self.working_file)
@@ -98,6 +136,10 @@ class Warehouse:
         with contextlib.closing(duckdb.connect(str(self.working_file))) as con:
             con.execute("checkpoint")
         self.published.parent.mkdir(parents=True, exist_ok=True)
+        if self._published_wal.exists():
+            # A WAL of the file being replaced would be replayed onto the new one: set it aside.
+            orphan = self._published_wal.with_name(f"{self._published_wal.name}.{run_id}.orphaned")
+            os.replace(self._published_wal, orphan)
         os.replace(self.working_file, self.published)
         _fsync_dir(self.published.parent)
         shutil.rmtree(self.work_dir, ignore_errors=True)

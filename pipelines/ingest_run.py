@@ -80,6 +80,8 @@ def run_ingest(
     from pipelines.defs.jobs import RAW_KEYS, non_raw_asset_keys, published_warehouse
 
     report = IngestReport()
+    if not settings.landing.is_dir():
+        raise FileNotFoundError(f"no landing folder {settings.landing} (pass --landing or set BATCHTRACK_LANDING)")
     if day is not None:
         if day not in day_folders(settings.landing):
             raise FileNotFoundError(f"no day folder {day.isoformat()} under {settings.landing}")

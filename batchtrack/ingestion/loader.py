@@ -47,6 +47,10 @@ def ingest_feed_day(
     ingest.rejected_files and its previously loaded version (if any) stays.
     """
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    if not (landing / day.isoformat()).is_dir():
+        # No folder (archived, or a day in the middle of a run's range that was never sent):
+        # what was loaded from it stays. Only a re-sent folder without a file removes that file.
+        return FeedDayResult(feed.name, day, "absent")
     files = landing_files(landing, day, feed)
     hashes = {landing_file.relative_path: landing_file.sha256() for landing_file in files}
     previous = dict(
@@ -64,6 +68,18 @@ def ingest_feed_day(
 
     accepted: list[tuple[LandingFile, ValidatedRows]] = []
     rejected: list[tuple[LandingFile, str]] = []
+    if len(files) > 1:
+        # Both shipments.csv and shipments.parquet: one delivery in two forms is ambiguous.
+        # Load the CSV, refuse the Parquet (which makes `batchtrack ingest` exit non-zero).
+        twin = files[1]
+        rejected.append(
+            (
+                twin,
+                f"{twin.relative_path}: {files[0].path.name} was delivered too; loaded {files[0].path.name} and "
+                f"ignored this file (send one format per feed and day)",
+            )
+        )
+        files = files[:1]
     for landing_file in files:
         try:
             accepted.append((landing_file, validate_rows(read_landing_file(landing_file), feed)))
@@ -73,6 +89,11 @@ def ingest_feed_day(
     result = FeedDayResult(feed.name, day, "loaded", files=sorted(hashes))
     con.begin()
     try:
+        # Files of the earlier delivery that this one no longer has go first, so that a
+        # day re-sent as Parquet instead of CSV does not clash with its own old rows.
+        gone = sorted(set(previous) - set(hashes))
+        for source_file in gone:
+            _delete_file_rows(con, feed, source_file)
         for landing_file, rows in accepted:
             loaded, quarantined = _replace_file(con, landing_file, hashes[landing_file.relative_path], rows, loaded_at)
             result.rows_loaded += loaded
@@ -91,9 +112,6 @@ def ingest_feed_day(
                 ],
             )
             result.errors.append(error)
-        gone = sorted(set(previous) - set(hashes))
-        for source_file in gone:  # a re-sent day without this file: what it delivered goes
-            _delete_file_rows(con, feed, source_file)
         con.execute(
             "delete from ingest.rejected_files where landing_date = ? and feed = ? and source_file not in "
             "(select unnest(?::varchar[]))",

@@ -6,11 +6,17 @@ quarantined row with its original text instead of a reader error that stops the 
 
 from __future__ import annotations
 
+import csv
+import re
+
 import polars as pl
 
 from batchtrack.ingestion.landing import LandingFile
 
 LINE_NUMBER = "__line_number"
+MALFORMED = "__malformed"
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_POLARS_DUPLICATE = re.compile(r"^(.+)_duplicated_\d+$")
 
 
 class HeaderError(ValueError):
@@ -23,14 +29,14 @@ class HeaderError(ValueError):
 
 
 def read_landing_file(landing_file: LandingFile) -> pl.DataFrame:
-    """All columns as stripped-name text, plus LINE_NUMBER (header = line 1)."""
-    try:
-        if landing_file.format == "parquet":
-            frame = pl.read_parquet(landing_file.path)
-            frame = frame.with_columns(
-                pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype != pl.String
-            )
-        else:
+    """All columns as text under their contract names, plus LINE_NUMBER (header = line 1) and
+    MALFORMED (why a record could not be split into the header's fields, else null)."""
+    if landing_file.format == "parquet":
+        frame = _read_parquet(landing_file)
+    elif landing_file.path.stat().st_size == 0:
+        frame = pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in landing_file.feed.required_columns})
+    else:
+        try:
             frame = pl.read_csv(
                 landing_file.path,
                 infer_schema=False,
@@ -38,31 +44,110 @@ def read_landing_file(landing_file: LandingFile) -> pl.DataFrame:
                 quote_char='"',
                 raise_if_empty=False,
             )
-    except Exception as error:  # polars raises several error types for unreadable input
-        raise HeaderError(landing_file, f"cannot be read: {error}") from error
+            frame = frame.with_columns(_line_numbers(frame), pl.lit(None, dtype=pl.String).alias(MALFORMED))
+            # A blank line is not a record (as for any RFC 4180 reader).
+            values = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED)]
+            if values:
+                frame = frame.filter(~pl.all_horizontal(pl.col(name).is_null() for name in values))
+        except pl.exceptions.PolarsError:
+            # Ragged rows, stray quotes or bytes that are not UTF-8: read record by record, so
+            # each bad record is quarantined with its text instead of the file being refused.
+            frame = _read_csv_record_by_record(landing_file)
+    return _contract_header(frame, landing_file)
 
-    names = [name.strip().lstrip("\ufeff").strip() for name in frame.columns]
-    duplicated = sorted({name for name in names if names.count(name) > 1})
-    if duplicated:
-        raise HeaderError(landing_file, f"header repeats column(s) {', '.join(duplicated)}")
+
+def _read_parquet(landing_file: LandingFile) -> pl.DataFrame:
+    try:
+        frame = pl.read_parquet(landing_file.path)
+        frame = frame.with_columns(
+            pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype != pl.String
+        )
+    except pl.exceptions.PolarsError as error:
+        raise HeaderError(landing_file, f"cannot be read as Parquet: {error}") from error
+    first_data_line = 2  # as if the file were a CSV with a header row
+    return frame.with_columns(
+        pl.int_range(first_data_line, first_data_line + frame.height, dtype=pl.Int64).alias(LINE_NUMBER),
+        pl.lit(None, dtype=pl.String).alias(MALFORMED),
+    )
+
+
+def _read_csv_record_by_record(landing_file: LandingFile) -> pl.DataFrame:
+    with landing_file.path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        width = len(header)
+        if width == 0 or len(set(header)) != width:
+            raise HeaderError(landing_file, "header is empty or repeats a column name")
+        columns: list[list[str | None]] = [[] for _ in range(width)]
+        lines: list[int] = []
+        malformed: list[str | None] = []
+        last_line = reader.line_num
+        for record in reader:
+            first_line, last_line = last_line + 1, reader.line_num
+            if not record:
+                continue  # a blank line
+            problem = None
+            if len(record) > width:
+                problem = f"malformed record: {len(record)} fields, the header has {width}"
+            if any(_SURROGATES.search(field) for field in record):
+                problem = "malformed record: bytes that are not UTF-8"
+                record = [_SURROGATES.sub("\ufffd", field) for field in record]
+            for index in range(width):
+                columns[index].append(record[index] if index < len(record) else None)
+            if len(record) > width:
+                # Keep the surplus fields' text in the last column, so the raw record loses nothing.
+                columns[width - 1][-1] = ",".join(record[width - 1 :])
+            lines.append(first_line)
+            malformed.append(problem)
+    header = [_SURROGATES.sub("\ufffd", name) for name in header]
+    frame = pl.DataFrame(
+        {name: pl.Series(values, dtype=pl.String) for name, values in zip(header, columns, strict=True)}
+    )
+    return frame.with_columns(
+        pl.Series(LINE_NUMBER, lines, dtype=pl.Int64), pl.Series(MALFORMED, malformed, dtype=pl.String)
+    )
+
+
+def _contract_header(frame: pl.DataFrame, landing_file: LandingFile) -> pl.DataFrame:
+    """Header names stripped (and a BOM dropped), contract names matched whatever their case;
+    a repeated column or a missing required one rejects the file."""
+    contract = {name.lower(): name for name in landing_file.feed.column_names}
+    names = []
+    for name in frame.columns:
+        if name in (LINE_NUMBER, MALFORMED):
+            names.append(name)
+            continue
+        clean = name.lstrip("\ufeff").strip()
+        names.append(contract.get(clean.lower(), clean))
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    # polars renames a repeated CSV column to <name>_duplicated_<n>
+    repeated += sorted(
+        match.group(1) for name in names if (match := _POLARS_DUPLICATE.match(name)) and match.group(1) in names
+    )
+    if repeated:
+        raise HeaderError(landing_file, f"header repeats column(s) {', '.join(repeated)}")
     frame = frame.rename(dict(zip(frame.columns, names, strict=True)))
-
     missing = [name for name in landing_file.feed.required_columns if name not in frame.columns]
     if missing:
         plural = "s" if len(missing) > 1 else ""
+        found = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED)]
         raise HeaderError(
             landing_file,
             f"header lacks required column{plural} {', '.join(missing)} "
-            f"(file rejected whole; found: {', '.join(frame.columns) or 'no columns'})",
+            f"(file rejected whole; found: {', '.join(found) or 'no columns'})",
         )
-    return frame.with_columns(_line_numbers(frame, landing_file))
+    if LINE_NUMBER not in frame.columns:  # an empty file: no records
+        frame = frame.with_columns(
+            pl.lit(None, dtype=pl.Int64).alias(LINE_NUMBER), pl.lit(None, dtype=pl.String).alias(MALFORMED)
+        )
+    return frame
 
 
-def _line_numbers(frame: pl.DataFrame, landing_file: LandingFile) -> pl.Expr:
+def _line_numbers(frame: pl.DataFrame) -> pl.Expr:
     """The line each record starts on. A quoted field may hold line breaks (RFC 4180), so
     a record starts after all the line breaks of the records and header before it."""
     first_data_line = 2
-    if landing_file.format == "parquet" or frame.width == 0:
+    if frame.width == 0:
         return pl.int_range(first_data_line, first_data_line + frame.height, dtype=pl.Int64).alias(LINE_NUMBER)
     header_breaks = sum(name.count("\n") for name in frame.columns)
     breaks_in_record = pl.sum_horizontal(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from batchtrack.feeds import Column, Feed
-from batchtrack.ingestion.reader import LINE_NUMBER
+from batchtrack.ingestion.reader import LINE_NUMBER, MALFORMED
 
 REASON = "__reason"
 RAW_RECORD = "__raw_record"
@@ -21,7 +21,9 @@ RAW_RECORD = "__raw_record"
 # that same site's local offset, so the wall-clock part is comparable across rows.
 _TIMESTAMP = r"^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2})(:\d{2}(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
 _DATE = r"^\d{4}-\d{2}-\d{2}$"
-_INTEGER = r"^[+-]?\d+$"
+_INTEGER = r"^[+-]?\d+(\.0*)?$"  # 10.0 too: Parquet writers store integer columns with nulls as floats
+# DECIMAL(18,6) holds up to 12 digits before the point.
+_DECIMAL_LIMIT = 10**12
 _DECIMAL = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
 
 _TYPES = {
@@ -53,10 +55,11 @@ def _parsed(column: Column) -> pl.Expr:
     if column.type == "text":
         return text
     if column.type == "integer":
-        return pl.when(text.str.contains(_INTEGER)).then(text.str.strip_prefix("+")).cast(pl.Int64, strict=False)
+        digits = text.str.strip_prefix("+").str.replace(r"\.0*$", "")
+        return pl.when(text.str.contains(_INTEGER)).then(digits).cast(pl.Int64, strict=False)
     if column.type == "decimal":
         number = pl.when(text.str.contains(_DECIMAL)).then(text).cast(pl.Float64, strict=False)
-        return pl.when(number.is_finite()).then(number)
+        return pl.when(number.is_finite() & (number.abs() < _DECIMAL_LIMIT)).then(number)
     if column.type == "date":
         return pl.when(text.str.contains(_DATE)).then(text).str.to_date("%Y-%m-%d", strict=False)
     # timestamp: rebuild the local part as YYYY-MM-DDTHH:MM:SS[.f] and parse that
@@ -85,7 +88,19 @@ def _column_reasons(column: Column, feed: Feed, present: bool) -> list[pl.Expr]:
     reasons: list[pl.Expr] = []
     if column.required:
         reasons.append(pl.when(text.is_null()).then(pl.lit(f"missing required value: {name}")))
-    if column.type != "text":
+    if column.type == "decimal":
+        number = pl.when(text.str.contains(_DECIMAL)).then(text).cast(pl.Float64, strict=False)
+        reasons.append(
+            pl.when(text.is_not_null() & (number.is_null() | number.is_nan())).then(
+                pl.format(f"unparseable number in {name}: '{{}}'", text)
+            )
+        )
+        reasons.append(
+            pl.when(number.is_infinite() | (number.abs() >= _DECIMAL_LIMIT)).then(
+                pl.format(f"number out of range in {name}: '{{}}' (at most 12 digits before the point)", text)
+            )
+        )
+    elif column.type != "text":
         reasons.append(
             pl.when(text.is_not_null() & parsed.is_null()).then(
                 pl.format(f"unparseable {_TYPE_WORDS[column.type]} in {name}: '{{}}'", text)
@@ -174,7 +189,7 @@ def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
     Duplicate keys inside the file are quarantined here (the first occurrence loads);
     duplicates against rows already in the warehouse are the loader's business.
     """
-    source_columns = [name for name in frame.columns if name != LINE_NUMBER]
+    source_columns = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED)]
     present = set(source_columns)
     extra = [name for name in source_columns if name not in feed.column_names]
 
@@ -191,9 +206,13 @@ def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
         checked = checked.with_columns(
             pl.when(is_empty).then(pl.lit("empty line")).otherwise(pl.col(REASON)).alias(REASON)
         )
+    if MALFORMED in checked.columns:
+        # A record the reader could not split is judged by that alone.
+        checked = checked.with_columns(pl.coalesce(pl.col(MALFORMED), pl.col(REASON)).alias(REASON))
 
     if feed.key:
-        key_text = [_text(name) for name in feed.key]
+        # Keys compare by value: line_no 1, 01 and +1 are one key.
+        key_text = [_parsed(feed.column(name)) for name in feed.key]
         is_candidate = pl.col(REASON).is_null()
         # Among rows that are otherwise good, every repeat of a key after the first.
         first_good_line = pl.when(is_candidate).then(pl.col(LINE_NUMBER)).min().over(key_text)

@@ -26,7 +26,7 @@
             {{ lot_columns }},
             0 as depth
         from main.dim_lots
-        where lot_code = lot
+        where lot_code = trim(lot)
     ),
 
     reach (lot_id, {{ lot_columns }}, depth) using key (lot_id) as (

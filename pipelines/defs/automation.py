@@ -27,7 +27,7 @@ def partition_range_tags(days: list[date]) -> dict[str, str]:
 
 def partitionable(days: list[date]) -> tuple[list[date], list[date]]:
     """Split days into those that are landing-day partitions and those outside the range."""
-    keys = set(landing_days.get_partition_keys())
+    keys = set(landing_days.get_partition_keys()) if days else set()
     inside = [day for day in days if day.isoformat() in keys]
     return inside, [day for day in days if day.isoformat() not in keys]
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from datetime import date
 from pathlib import Path
 
@@ -167,12 +169,13 @@ def test_line_numbers_follow_quoted_line_breaks_and_odd_characters_survive(landi
         " L3 ,F881,2,2026-06-01T06:00:00,kept\n",
     )
     result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["consumption"])
-    assert quarantine(con, "consumption") == {4: "unparseable number in quantity: 'x'", 5: "empty line"}
+    # The blank line (5) is not a record, as for any CSV reader.
+    assert quarantine(con, "consumption") == {4: "unparseable number in quantity: 'x'"}
     rows = con.execute(
         "select lot_code, line_number, extra_columns->>'note' from raw.consumption order by 2"
     ).fetchall()
     assert rows == [('L\'1, "odd"', 2, "two\nlines"), ("L3", 6, "kept")]
-    assert result.rows_in == result.rows_loaded + result.rows_quarantined == 4
+    assert result.rows_in == result.rows_loaded + result.rows_quarantined == 3
 
 
 def test_parquet_file_is_read_like_csv(landing, con):
@@ -216,3 +219,90 @@ def test_a_failure_half_way_rolls_the_day_back(landing, con, monkeypatch):
         ingest_feed_day(con, landing, DAY, feed)
     assert con.execute("select * from raw.production").fetchall() == before
     assert con.execute("select count(*) from ingest.loaded_files").fetchone()[0] == 1
+
+
+def test_a_ragged_row_or_bytes_that_are_not_utf8_are_quarantined_not_the_file(landing, con):
+    path = landing / DAY.isoformat() / "production.csv"
+    path.write_bytes(
+        b"lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+        b"L1,P1,S1,A,2026-06-01T06:00:00,100\n"
+        b"L2,P1,S1,A,2026-06-01T06:00:00,1,000\n"  # an unquoted thousands separator: 7 fields
+        b"L\xe93,P1,S1,A,2026-06-01T06:00:00,5\n"  # latin-1, not UTF-8
+        b"L4,P1,S1,A,2026-06-01T06:00:00,7\n"
+    )
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["production"])
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (4, 2, 2)
+    assert quarantine(con, "production") == {
+        3: "malformed record: 7 fields, the header has 6",
+        4: "malformed record: bytes that are not UTF-8",
+    }
+    raw_record = json.loads(con.execute("select raw_record from quarantine where line_number = 3").fetchone()[0])
+    assert raw_record["quantity"] == "1,000"  # the surplus field is kept in the record's text
+
+
+def test_header_names_match_whatever_their_case_and_a_repeated_column_rejects(landing, con):
+    write(landing, "suppliers.csv", " Supplier_Code ,NAME\nS1,Mill\n")
+    assert ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["suppliers"]).rows_loaded == 1
+    write(landing, "customers.csv", "customer_code,name,name\nC1,A,B\n")
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["customers"])
+    assert result.status == "rejected" and "repeats column(s) name" in result.errors[0]
+
+
+def test_an_empty_file_is_an_empty_delivery(landing, con):
+    write(landing, "shipments.csv", "")
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["shipments"])
+    assert (result.status, result.rows_in) == ("loaded", 0)
+
+
+def test_keys_compare_by_value_and_integral_floats_are_whole_numbers(landing, con):
+    write(
+        landing,
+        "shipments.csv",
+        "shipment_id,line_no,lot_code,product_code,quantity,shipped_at,site_code,customer_code\n"
+        "S1,1,L1,P1,5,2026-06-01T10:00:00,D1,C1\n"
+        "S1,01,L1,P1,5,2026-06-01T10:00:00,D1,C1\n"
+        "S1,2.0,L1,P1,5,2026-06-01T10:00:00,D1,C1\n"
+        "S1,3,L1,P1,1e15,2026-06-01T10:00:00,D1,C1\n",
+    )
+    ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["shipments"])
+    assert con.execute("select line_no from raw.shipments order by 1").fetchall() == [(1,), (2,)]
+    reasons = quarantine(con, "shipments")
+    assert reasons[3] == "duplicate key shipment_id='S1', line_no='1' (first at line 2)"
+    assert reasons[5].startswith("number out of range in quantity: '1e15'")
+
+
+def test_a_day_resent_as_parquet_replaces_its_csv(landing, con):
+    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n")
+    feed = FEEDS_BY_NAME["production"]
+    ingest_feed_day(con, landing, DAY, feed)
+    (landing / DAY.isoformat() / "production.csv").unlink()
+    pl.read_csv(io.StringIO(header + "L1,P1,S1,A,2026-06-01T06:00:00,90\n"), infer_schema=False).write_parquet(
+        landing / DAY.isoformat() / "production.parquet"
+    )
+    result = ingest_feed_day(con, landing, DAY, feed)
+    assert (result.rows_loaded, result.rows_quarantined) == (1, 0)
+    assert con.execute("select source_file, quantity from raw.production").fetchall() == [
+        ("2026-06-01/production.parquet", 90)
+    ]
+
+
+def test_csv_and_parquet_of_one_feed_on_one_day_load_once_and_say_so(landing, con):
+    header = "lot_code,input_lot_code,quantity,consumed_at\n"
+    write(landing, "consumption.csv", header + "L1,F1,5,2026-06-01T06:00:00\n")
+    pl.read_csv(io.StringIO(header + "L1,F1,5,2026-06-01T06:00:00\n"), infer_schema=False).write_parquet(
+        landing / DAY.isoformat() / "consumption.parquet"
+    )
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["consumption"])
+    assert result.status == "rejected" and "consumption.csv was delivered too" in result.errors[0]
+    assert con.execute("select count(*), sum(quantity) from raw.consumption").fetchone() == (1, 5)
+
+
+def test_a_folder_that_is_gone_leaves_its_loaded_rows_alone(landing, con):
+    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n")
+    feed = FEEDS_BY_NAME["production"]
+    ingest_feed_day(con, landing, DAY, feed)
+    shutil.rmtree(landing / DAY.isoformat())  # archived
+    assert ingest_feed_day(con, landing, DAY, feed, force=True).status == "absent"
+    assert con.execute("select count(*) from raw.production").fetchone()[0] == 1
