@@ -111,10 +111,8 @@ def run_ingest(
             raise_on_error=False,
         )
         for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data:
-                report.failure = (
-                    event.step_failure_data.error.message.strip() if event.step_failure_data.error else "step failed"
-                )
+            if event.is_step_failure and event.step_failure_data and report.failure is None:
+                report.failure = f"{event.step_key}: {_error_text(event.step_failure_data.error)}"
         report.success = result.success
         report.published = bool(result.asset_materializations_for_node(published_warehouse.key.to_python_identifier()))
         for key in RAW_KEYS:

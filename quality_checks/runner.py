@@ -14,6 +14,7 @@ from quality_checks.cross_feed import (
     timeline_checks,
     volume_checks,
 )
+from quality_checks.landing import landing_checks
 from quality_checks.raw_suites import raw_suite_results
 from quality_checks.results import CheckResult
 
@@ -60,7 +61,7 @@ def run_quality_checks(
     """
     settings = settings or QualitySettings()
     as_of = as_of or default_as_of(con)
-    results = raw_suite_results(con, day)
+    results = landing_checks(con, day=day) + raw_suite_results(con, day)
     structure_ok = not any(result.is_error for result in results)
     if not structure_ok:
         # The cross-feed SQL reads the contract columns; with one missing it can only crash.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -72,3 +74,53 @@ def test_a_late_reference_is_named_while_it_is_unresolved(tmp_path, dbt_manifest
     finding = results["consumption.input_lot_known_within_grace"]
     assert not finding.success and finding.severity == "warning"
     assert any(key.startswith(late["lot_code"]) for key in finding.sample_keys)
+
+
+def test_a_rejected_file_is_an_error_of_the_quality_command(tmp_path, cli):
+    landing = small_landing(tmp_path / "landing", days=2)
+    (landing / "2026-06-02" / "shipments.csv").write_text("shipment_id,line_no,lot_code\nS9,1,B1\n")
+    warehouse = tmp_path / "warehouse.duckdb"
+    report = ingest(warehouse, landing)
+    assert report.published and not report.data_loaded
+    result = cli("quality", "--warehouse", str(warehouse))
+    assert result.returncode == 1
+    assert "ERROR   landing.files_accepted" in result.stdout
+    assert "2026-06-02/shipments.csv" in result.stdout
+    assert "landing.no_rows_quarantined" in result.stdout  # the unparseable quantities of small_landing
+
+
+def test_a_session_that_wrote_into_the_published_file_stops_the_run_instead_of_losing_its_changes(
+    tmp_path, dbt_manifest
+):
+    landing = small_landing(tmp_path / "landing", days=1)
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert ingest(warehouse, landing).data_loaded
+    (landing / "2026-06-05").mkdir()
+    (landing / "2026-06-05" / "production.csv").write_text(PRODUCTION + "B5,FIN-BREAD,P1,L1,2026-06-05T06:00:00,7\n")
+    # A session writes into the published file and keeps it open: its change sits in the WAL.
+    session = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "c.execute('create table notes as select 1 as n'); print('ready', flush=True); time.sleep(60)",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert session.stdout.readline().strip() == "ready"
+        assert Path(str(warehouse) + ".wal").exists()
+        blocked = ingest(warehouse, landing)
+        assert not blocked.published
+        assert "holds it open read-write" in blocked.failure
+    finally:
+        session.kill()
+        session.wait()
+    # Once that session is gone its change is folded in, and the run goes through.
+    report = ingest(warehouse, landing)
+    assert report.data_loaded
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from notes").fetchone()[0] == 1
+        assert con.execute("select count(*) from raw.production").fetchone()[0] == 2
