@@ -253,7 +253,11 @@ def main(argv: list[str] | None = None) -> int:
     # Dagster's notes about its own beta parameters mean nothing to a person running us.
     warnings.filterwarnings("ignore", message=".*is currently in beta")
     args = build_parser().parse_args(argv)
-    return COMMANDS[args.command](args)
+    try:
+        return COMMANDS[args.command](args)
+    except BrokenPipeError:  # `batchtrack recall X | head`: the reader has all it wants
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

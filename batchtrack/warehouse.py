@@ -42,8 +42,10 @@ class Warehouse:
 
     @property
     def working_file(self) -> Path:
-        # Same file name as the published one, so DuckDB gives both the same catalog name.
-        return self.work_dir / self.published.name
+        # A fixed name, so the run's catalog is always "warehouse": DuckDB names a file's
+        # catalog after it, and a published file called raw.duckdb or main.duckdb would make
+        # names like raw.production ambiguous.
+        return self.work_dir / "warehouse.duckdb"
 
     @property
     def _owner_file(self) -> Path:
@@ -146,11 +148,24 @@ class Warehouse:
         return self.published
 
     def open_readonly(self) -> duckdb.DuckDBPyConnection:
+        """The published warehouse, read-only, as catalog "warehouse" whatever the file is called."""
         if not self.published.exists():
             raise FileNotFoundError(
                 f"no warehouse at {self.published}: run `batchtrack ingest` first (or pass --warehouse)"
             )
-        return duckdb.connect(str(self.published), read_only=True)
+        return attach_readonly(self.published)
+
+
+def attach_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    try:
+        quoted = str(path).replace("'", "''")
+        con.execute(f"attach '{quoted}' as warehouse (read_only)")
+        con.execute("use warehouse")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 def _identity(path: Path) -> list[int] | None:

@@ -23,8 +23,10 @@ def loaded_hashes(published: Path) -> dict[date, dict[str, str]] | None:
     (no file yet gives {}; a reader holding it open read-write gives None)."""
     if not published.exists():
         return {}
+    from batchtrack.warehouse import attach_readonly
+
     try:
-        con = duckdb.connect(str(published), read_only=True)
+        con = attach_readonly(published)
     except duckdb.Error:
         return None
     try:
