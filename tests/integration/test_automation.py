@@ -73,3 +73,12 @@ def test_schedule_asks_for_unloaded_days_and_rebuilds_when_nothing_is_new(tmp_pa
         rebuild = nightly_ingest(context)
     assert RANGE_START not in rebuild.tags
     assert {key.to_user_string() for key in rebuild.asset_selection} >= {"warehouse/published"}
+
+
+def test_days_years_back_or_ahead_are_landing_day_partitions(dbt_manifest):
+    from datetime import date
+
+    from pipelines.defs.automation import partitionable
+
+    inside, outside = partitionable([date(1995, 1, 2), date(2026, 11, 25), date(2027, 3, 1)])
+    assert outside == [] and len(inside) == 3

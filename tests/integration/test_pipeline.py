@@ -207,3 +207,12 @@ def test_two_warehouses_never_share_load_state(tmp_path, dbt_manifest):
     assert {row["feed"] for row in result.results} == {"products", "production", "shipments"}
     shutil.rmtree(tmp_path / "landing")
     assert count(second, "select count(*) from raw.production") == 1
+
+
+def test_a_warehouse_named_like_a_schema_works(tmp_path, cli):
+    # DuckDB names a file's catalog after it: raw.duckdb's catalog "raw" meets schema "raw".
+    landing = small_landing(tmp_path / "landing", days=1)
+    warehouse = tmp_path / "raw.duckdb"
+    assert ingest(warehouse, landing).data_loaded
+    result = cli("quality", "--warehouse", str(warehouse))
+    assert "landing.no_rows_quarantined" in result.stdout, result.stdout + result.stderr

@@ -18,7 +18,7 @@ LOTS_PER_DIRECTION = 150
 def medium_warehouse(tmp_path_factory, cli):
     root = tmp_path_factory.mktemp("medium")
     landing, warehouse = root / "landing", root / "warehouse.duckdb"
-    generate(landing, days=45, seed=3, scale="medium")
+    generate(landing, days=30, seed=3, scale="medium")
     result = cli("ingest", "--warehouse", str(warehouse), "--landing", str(landing))
     assert result.returncode == 0, result.stdout + result.stderr
     con = duckdb.connect(str(warehouse), read_only=True)
