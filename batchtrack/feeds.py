@@ -33,6 +33,8 @@ MOVEMENT_TYPES = (
     "hold",
     "release",
 )
+# Movements whose quantity must be > 0: adjustment is signed, hold and release move nothing.
+STOCK_MOVING_MOVEMENTS = ("receipt", "transfer_out", "transfer_in", "scrap", "expiry_writeoff", "return")
 PRODUCT_CATEGORIES = ("raw", "intermediate", "finished", "packaging")
 INSPECTION_RESULTS = ("pass", "fail", "hold")
 

@@ -13,7 +13,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 from great_expectations.expectations.row_conditions import Column as RowColumn
 
-from batchtrack.feeds import DUCKDB_TYPES, FEEDS, Feed
+from batchtrack.feeds import DUCKDB_TYPES, FEEDS, STOCK_MOVING_MOVEMENTS, Feed
 from quality_checks.results import CheckResult
 from quality_checks.validation import Check, validate_frame
 
@@ -28,8 +28,6 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     "inventory": ("movement_id", "lot_code"),
     "shipments": ("lot_code", "shipment_id", "line_no"),
 }
-# Movements whose quantity must be > 0: adjustments are signed, hold and release move no stock.
-POSITIVE_MOVEMENTS = ("receipt", "transfer_out", "transfer_in", "scrap", "expiry_writeoff", "return")
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
@@ -107,7 +105,7 @@ def _row_checks(feed: Feed) -> list[Check]:
         kwargs = {}
         description = f"{name}.quantity is greater than zero."
         if name == "inventory":
-            kwargs = {"row_condition": RowColumn("movement_type").is_in(POSITIVE_MOVEMENTS)}
+            kwargs = {"row_condition": RowColumn("movement_type").is_in(STOCK_MOVING_MOVEMENTS)}
             description = "Inventory quantity is greater than zero (except signed adjustments and hold/release)."
         checks.append(
             Check(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from batchtrack.feeds import Column, Feed
+from batchtrack.feeds import STOCK_MOVING_MOVEMENTS, Column, Feed
 from batchtrack.ingestion.reader import LINE_NUMBER, MALFORMED
 
 REASON = "__reason"
@@ -131,6 +131,7 @@ def _feed_rule_reasons(feed: Feed, columns: set[str]) -> list[pl.Expr]:
     if "movement_quantity_sign" in feed.extra_rules:
         movement = _text("movement_type")
         quantity = _parsed(feed.column("quantity"))
+        moves_stock = movement.is_in(list(STOCK_MOVING_MOVEMENTS))
         # adjustment is signed; hold and release change status, not quantity, so 0 is fine.
         reasons.append(
             pl.when(movement.is_in(["hold", "release"]) & (quantity < 0)).then(
@@ -138,40 +139,12 @@ def _feed_rule_reasons(feed: Feed, columns: set[str]) -> list[pl.Expr]:
             )
         )
         reasons.append(
-            pl.when(
-                movement.is_in(
-                    [
-                        "receipt",
-                        "transfer_out",
-                        "transfer_in",
-                        "scrap",
-                        "expiry_writeoff",
-                        "return",
-                    ]
-                )
-                & (quantity < 0)
-            ).then(
-                pl.format(
-                    "negative quantity {} for a {} (must be > 0)",
-                    _text("quantity"),
-                    movement,
-                )
+            pl.when(moves_stock & (quantity < 0)).then(
+                pl.format("negative quantity {} for a {} (must be > 0)", _text("quantity"), movement)
             )
         )
         reasons.append(
-            pl.when(
-                movement.is_in(
-                    [
-                        "receipt",
-                        "transfer_out",
-                        "transfer_in",
-                        "scrap",
-                        "expiry_writeoff",
-                        "return",
-                    ]
-                )
-                & (quantity == 0)
-            ).then(pl.format("zero quantity for a {} (must be > 0)", movement))
+            pl.when(moves_stock & (quantity == 0)).then(pl.format("zero quantity for a {} (must be > 0)", movement))
         )
     if "receipt_has_supplier" in feed.extra_rules:
         supplier = _text("supplier_code") if "supplier_code" in columns else pl.lit(None, dtype=pl.String)
