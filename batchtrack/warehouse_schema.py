@@ -74,14 +74,17 @@ def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
         _migrate_raw_table(con, feed)
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type of a table ({} when there is no such table)."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return dict(rows)
+
+
 def _migrate_raw_table(con: duckdb.DuckDBPyConnection, feed: Feed) -> None:
-    existing = dict(
-        con.execute(
-            "select column_name, data_type from information_schema.columns where table_schema = 'raw' "
-            "and table_name = ?",
-            [feed.name],
-        ).fetchall()
-    )
+    existing = table_columns(con, "raw", feed.name)
     wanted = [(c.name, DUCKDB_TYPES[c.type]) for c in feed.columns] + list(RAW_LINEAGE_COLUMNS)
     for name, sql_type in wanted:
         if name not in existing:

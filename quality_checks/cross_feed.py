@@ -16,7 +16,7 @@ import great_expectations.expectations as gxe
 import pandas as pd
 
 from batchtrack.feeds import FEEDS
-from quality_checks.raw_suites import table_columns
+from batchtrack.warehouse_schema import table_columns
 from quality_checks.results import CheckResult
 from quality_checks.validation import Check, validate_frame
 

@@ -14,6 +14,7 @@ import pandas as pd
 from great_expectations.expectations.row_conditions import Column as RowColumn
 
 from batchtrack.feeds import DUCKDB_TYPES, FEEDS, STOCK_MOVING_MOVEMENTS, Feed
+from batchtrack.warehouse_schema import table_columns
 from quality_checks.results import CheckResult
 from quality_checks.validation import Check, validate_frame
 
@@ -28,14 +29,6 @@ ROW_KEYS: dict[str, tuple[str, ...]] = {
     "inventory": ("movement_id", "lot_code"),
     "shipments": ("lot_code", "shipment_id", "line_no"),
 }
-
-
-def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return dict(rows)
 
 
 def schema_checks(con: duckdb.DuckDBPyConnection, feed: Feed) -> list[CheckResult]:

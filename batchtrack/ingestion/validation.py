@@ -78,7 +78,7 @@ _TYPE_WORDS = {
 }
 
 
-def _column_reasons(column: Column, feed: Feed, present: bool) -> list[pl.Expr]:
+def _column_reasons(column: Column, present: bool) -> list[pl.Expr]:
     name = column.name
     if not present:
         # An optional column the file does not carry: nothing to check.
@@ -168,7 +168,7 @@ def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
 
     reasons: list[pl.Expr] = []
     for column in feed.columns:
-        reasons += _column_reasons(column, feed, column.name in present)
+        reasons += _column_reasons(column, column.name in present)
     reasons += _feed_rule_reasons(feed, present)
 
     checked = frame.with_columns(

@@ -3,7 +3,6 @@ only warn, planted faults are caught by name, and clean data passes everything."
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -16,11 +15,7 @@ from batchtrack.generator import generate
 from batchtrack.settings import Settings
 from pipelines.ingest_run import run_ingest
 from quality_checks import run_quality_checks
-from tests.integration.test_pipeline import PRODUCTION, ingest, small_landing
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.integration.test_pipeline import PRODUCTION, ingest, sha256, small_landing
 
 
 def test_a_schema_break_in_the_raw_layer_blocks_the_models_and_publishing(tmp_path, dbt_manifest):
