@@ -61,14 +61,31 @@ INGEST_DDL = (
         PRIMARY KEY (landing_date, feed, source_file)
     )
     """,
+    # When each (day, feed) of the raw layer last changed (loaded, re-sent, removed): the
+    # incremental models rebuild the days that changed after their last build.
+    """
+    CREATE TABLE IF NOT EXISTS ingest.feed_day_changes (
+        landing_date DATE NOT NULL,
+        feed VARCHAR NOT NULL,
+        changed_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (landing_date, feed)
+    )
+    """,
 )
 
 
 def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw layer, quarantine and load-state tables if they are missing, and bring
     the raw tables of an older warehouse up to the contract (added columns, changed types)."""
+    had_changes = bool(table_columns(con, "ingest", "feed_day_changes"))
     for statement in INGEST_DDL:
         con.execute(statement)
+    if not had_changes:
+        # A warehouse from before change stamps: every day loaded so far counts as changed.
+        con.execute(
+            "insert into ingest.feed_day_changes "
+            "select landing_date, feed, max(loaded_at) from ingest.loaded_files group by landing_date, feed"
+        )
     for feed in FEEDS:
         con.execute(raw_table_ddl(feed))
         _migrate_raw_table(con, feed)

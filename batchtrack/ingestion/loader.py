@@ -121,6 +121,10 @@ def ingest_feed_day(
                 [landing_file.relative_path for landing_file, _ in rejected],
             ],
         )
+        if accepted or rejected or gone:
+            con.execute(
+                "insert or replace into ingest.feed_day_changes values (?, ?, ?)", [day, feed.name, loaded_at]
+            )
         con.commit()
     except BaseException:
         con.rollback()

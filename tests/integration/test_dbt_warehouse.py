@@ -317,6 +317,10 @@ def load_feed_day(con: duckdb.DuckDBPyConnection, day: str, feed_name: str, rows
         "loaded_at",
     ]
     con.execute(f"delete from raw.{feed_name} where landing_date = ?", [landing_date])
+    # As the loader does: the incremental models rebuild the days stamped after their last build.
+    con.execute(
+        "insert or replace into ingest.feed_day_changes values (?, ?, ?)", [landing_date, feed_name, datetime.now()]
+    )
     for line_number, row in enumerate(rows, start=2):
         unknown = set(row) - set(feed.column_names)
         assert not unknown, f"{feed_name} has no columns {unknown}"
@@ -330,13 +334,14 @@ def load_feed_day(con: duckdb.DuckDBPyConnection, day: str, feed_name: str, rows
         )
 
 
-def write_network(path: Path) -> None:
+def write_network(path: Path, days: list[str] | None = None, *, resends: bool = True) -> None:
+    """The network's landing days (all, or `days`) and then, unless told not to, the re-sends."""
     with contextlib.closing(duckdb.connect(str(path))) as con:
         ensure_ingest_schema(con)
-        for day, feeds in NETWORK.items():
-            for feed_name, rows in feeds.items():
+        for day in NETWORK if days is None else days:
+            for feed_name, rows in NETWORK[day].items():
                 load_feed_day(con, day, feed_name, rows)
-        for day, feeds in RESENDS.items():
+        for day, feeds in RESENDS.items() if resends else ():
             for feed_name, rows in feeds.items():
                 load_feed_day(con, day, feed_name, rows)
 

@@ -1,11 +1,18 @@
 -- Genealogy events: input_lot_code consumed into output lot. The feed has no key, so two
 -- rows of one file are two events; the same (output lot, input lot, time) delivered on
 -- several days is a data error, and only the rows of the latest delivery day are kept.
+{{ latest_delivery_config(
+    'consumption',
+    raw_keys=['lot_code', 'input_lot_code', 'consumed_at'],
+    target_keys=['output_lot_code', 'input_lot_code', 'consumed_at'],
+) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'consumption') }}
+    select * from {{ source('raw', 'consumption') }} as raw_rows
+    {{ of_changed_keys('raw_rows', ['lot_code', 'input_lot_code', 'consumed_at']) }}
 
 ),
 

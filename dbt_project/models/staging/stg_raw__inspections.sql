@@ -1,9 +1,12 @@
 -- QC checks: one row per inspection_id, the latest delivery winning.
+{{ latest_delivery_config('inspections', ['inspection_id'], ['inspection_id']) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'inspections') }}
+    select * from {{ source('raw', 'inspections') }} as raw_rows
+    {{ of_changed_keys('raw_rows', ['inspection_id']) }}
 
 ),
 

@@ -1,9 +1,12 @@
 -- Stock movements: one row per movement_id, the latest delivery winning.
+{{ latest_delivery_config('inventory', ['movement_id'], ['movement_id']) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'inventory') }}
+    select * from {{ source('raw', 'inventory') }} as raw_rows
+    {{ of_changed_keys('raw_rows', ['movement_id']) }}
 
 ),
 

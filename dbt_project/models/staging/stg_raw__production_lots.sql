@@ -1,10 +1,13 @@
 -- Produced lots: one row per lot_code. A lot delivered on several days is a data error;
 -- the latest delivery (then the last line of its file) wins, deterministically.
+{{ latest_delivery_config('production', ['lot_code'], ['lot_code']) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'production') }}
+    select * from {{ source('raw', 'production') }} as raw_rows
+    {{ of_changed_keys('raw_rows', ['lot_code']) }}
 
 ),
 

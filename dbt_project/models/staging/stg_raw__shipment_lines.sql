@@ -1,9 +1,12 @@
 -- Shipment lines: one row per (shipment_id, line_no), the latest delivery winning.
+{{ latest_delivery_config('shipments', ['shipment_id', 'line_no'], ['shipment_id', 'line_no']) }}
+
 with
 
 source as (
 
-    select * from {{ source('raw', 'shipments') }}
+    select * from {{ source('raw', 'shipments') }} as raw_rows
+    {{ of_changed_keys('raw_rows', ['shipment_id', 'line_no']) }}
 
 ),
 
