@@ -22,6 +22,12 @@
     create table if not exists intermediate.incremental_watermarks (
         model_name varchar primary key,
         watermark timestamp not null
+    );
+    -- The lots whose staged rows changed, stamped with when: what the lot-keyed models
+    -- rebuild. A null lot_code stands for every lot (a staging model rebuilt whole).
+    create table if not exists intermediate.lot_changes (
+        lot_code varchar,
+        stamped_at timestamp not null
     )
 {%- endmacro %}
 
@@ -57,17 +63,35 @@
 {%- endmacro %}
 
 
-{#- Name of the connection-local table of the keys a staging model rebuilds this run. -#}
+{#- is_incremental(), also where there is no relation at all (dbt's unit tests). -#}
+{% macro building_incrementally() -%}
+    {{ return(this is not none and is_incremental()) }}
+{%- endmacro %}
+
+
+{#- Connection-local tables of one model's run (hooks and body share the connection). -#}
 {% macro changed_keys_table() -%}
     changed_keys__{{ this.name }}
 {%- endmacro %}
 
 
+{% macro replaced_rows_table() -%}
+    replaced_rows__{{ this.name }}
+{%- endmacro %}
+
+
+{% macro key_match(left, left_keys, right) -%}
+    {%- for key in left_keys %}
+    {{ left }}.{{ key }} is not distinct from {{ right }}.key_{{ loop.index }}{{ " and" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
 {#- Pre-hook of a latest-delivery staging model: collect the keys that the changed days of
     `feed` held (target_keys, the model's column names) and hold (raw_keys, the raw layer's
-    names, in the same order), then delete those keys from the model's table. -#}
+    names, in the same order), set the model's rows of those keys aside and delete them. -#}
 {% macro collect_changed_keys(feed, raw_keys, target_keys) -%}
-    {%- if is_incremental() -%}
+    {%- if building_incrementally() -%}
         create or replace temp table {{ changed_keys_table() }} as
         select distinct
             {%- for raw_key in raw_keys %}
@@ -83,21 +107,58 @@
         from {{ this }}
         where landing_date in {{ changed_days([feed]) }};
 
+        create or replace temp table {{ replaced_rows_table() }} as
+        select built.*
+        from {{ this }} as built
+        where exists (
+            select 1 from {{ changed_keys_table() }} as changed where {{ key_match('built', target_keys, 'changed') }}
+        );
+
         delete from {{ this }} as built
         using {{ changed_keys_table() }} as changed
-        where
-            {%- for target_key in target_keys %}
-            built.{{ target_key }} is not distinct from changed.key_{{ loop.index }}{{ " and" if not loop.last }}
-            {%- endfor %}
+        where {{ key_match('built', target_keys, 'changed') }}
     {%- else -%}
         select 1
     {%- endif -%}
 {%- endmacro %}
 
 
+{#- Post-hook of a latest-delivery staging model: stamp the lots (lot_columns) of the rows
+    that differ between before and after (all lots, when the model was built whole), then
+    move the watermark. -#}
+{% macro stamp_changed_lots(feed, target_keys, lot_columns) -%}
+    {%- if building_incrementally() -%}
+        insert into intermediate.lot_changes
+        with
+
+        rebuilt as (
+            select built.*
+            from {{ this }} as built
+            where exists (
+                select 1 from {{ changed_keys_table() }} as changed where {{ key_match('built', target_keys, 'changed') }}
+            )
+        ),
+
+        differing as (
+            (select * from rebuilt except all select * from {{ replaced_rows_table() }})
+            union all
+            (select * from {{ replaced_rows_table() }} except all select * from rebuilt)
+        )
+
+        select distinct
+            unnest([{{ lot_columns | join(', ') }}]) as lot_code,
+            now()::timestamp as stamped_at
+        from differing;
+    {%- else -%}
+        insert into intermediate.lot_changes values (null, now()::timestamp);
+    {%- endif %}
+    {{ record_watermark([feed]) }}
+{%- endmacro %}
+
+
 {#- In the body of such a model: keep the raw rows (alias `alias`) of the changed keys. -#}
 {% macro of_changed_keys(alias, raw_keys) -%}
-    {%- if is_incremental() -%}
+    {%- if building_incrementally() -%}
         where exists (
             select 1
             from {{ changed_keys_table() }} as changed
@@ -111,16 +172,107 @@
 
 
 {#- Config of a latest-delivery staging model over raw.<feed>, keyed on raw_keys (named
-    target_keys in the model). -#}
-{% macro latest_delivery_config(feed, raw_keys, target_keys) -%}
+    target_keys in the model), whose rows belong to the lots in lot_columns. -#}
+{% macro latest_delivery_config(feed, raw_keys, target_keys, lot_columns) -%}
     {#- Hooks are rendered when the model runs (is_incremental() means nothing at parse time),
         so they are passed as template text. -#}
     {%- set arguments = "'" ~ feed ~ "', " ~ tojson(raw_keys) ~ ", " ~ tojson(target_keys) -%}
+    {%- set stamp_arguments = "'" ~ feed ~ "', " ~ tojson(target_keys) ~ ", " ~ tojson(lot_columns) -%}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ collect_changed_keys(" ~ arguments ~ ") }}",
-        post_hook="{{ record_watermark(['" ~ feed ~ "']) }}",
+        post_hook="{{ stamp_changed_lots(" ~ stamp_arguments ~ ") }}",
     ) }}
+{%- endmacro %}
+
+
+{#- The lots stamped after this model's watermark, as a subquery; one null row means all. -#}
+{% macro changed_lots() -%}
+    (
+        select distinct lot_code
+        from {{ ref('int_changed_lots') }}
+        where changed_at > {{ model_watermark() }}
+    )
+{%- endmacro %}
+
+
+{#- A filter keeping the rows whose `lot_column` is a changed lot (all rows if all changed). -#}
+{% macro of_changed_lots(lot_column) -%}
+    {%- if building_incrementally() -%}
+        (
+            {{ lot_column }} in (select lot_code from {{ changed_lots_table() }})
+            or exists (select 1 from {{ changed_lots_table() }} as everything where everything.lot_code is null)
+        )
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro changed_lots_table() -%}
+    changed_lots__{{ this.name }}
+{%- endmacro %}
+
+
+{#- Pre-hook of a lot-keyed model: fix the set of changed lots for this run, then delete
+    the model's rows of those lots (any of lot_columns). -#}
+{% macro delete_changed_lots(lot_columns) -%}
+    {%- if building_incrementally() -%}
+        create or replace temp table {{ changed_lots_table() }} as
+        select * from {{ changed_lots() }};
+
+        delete from {{ this }} as built
+        where
+            {%- for lot_column in lot_columns %}
+            {{ of_changed_lots('built.' ~ lot_column) }}{{ " or" if not loop.last }}
+            {%- endfor %}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro record_lot_watermark() -%}
+    insert or replace into intermediate.incremental_watermarks
+    select
+        '{{ this.name }}',
+        coalesce(max(changed_at), '-infinity'::timestamp)
+    from {{ ref('int_changed_lots') }}
+{%- endmacro %}
+
+
+{#- Config of a model whose rows each belong to the lots in lot_columns (one or two) and are
+    computed from those lots' rows alone: a run rebuilds the rows of the changed lots. -#}
+{% macro lot_keyed_config(lot_columns) -%}
+    -- depends_on: {{ ref('int_changed_lots') }}
+    {{ config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        pre_hook="{{ delete_changed_lots(" ~ tojson(lot_columns) ~ ") }}",
+        post_hook="{{ record_lot_watermark() }}",
+    ) }}
+{%- endmacro %}
+
+
+{#- Post-hook of a master-data staging model that lot rows are derived from (products): a
+    change of it stamps every lot. -#}
+{% macro stamp_all_lots_if_changed(feed) -%}
+    insert into intermediate.lot_changes
+    select
+        null,
+        now()::timestamp
+    where exists (select 1 from {{ changed_days([feed]) }});
+    {{ record_watermark([feed]) }}
+{%- endmacro %}
+
+
+{% macro record_stamp_watermark() -%}
+    insert or replace into intermediate.incremental_watermarks
+    select
+        '{{ this.name }}',
+        coalesce(max(stamped_at), '-infinity'::timestamp)
+    from intermediate.lot_changes
 {%- endmacro %}

@@ -18,8 +18,12 @@ from batchtrack.warehouse_schema import ensure_ingest_schema
 from tests.integration.test_dbt_warehouse import NETWORK, load_feed_day, run_dbt, write_network
 
 SCHEMAS = ("staging", "intermediate", "main")
-# Run bookkeeping, not data: when each model last caught up.
-NOT_DATA = {("intermediate", "incremental_watermarks")}
+# Run bookkeeping, not data: when each model last caught up, and what changed when.
+NOT_DATA = {
+    ("intermediate", "incremental_watermarks"),
+    ("intermediate", "lot_changes"),
+    ("intermediate", "int_changed_lots"),
+}
 
 
 def _tables(path: Path) -> dict[tuple[str, str], list[tuple]]:
@@ -74,10 +78,19 @@ def test_an_incremental_build_equals_a_build_of_everything(warehouses):
     assert not differing, f"tables that differ after the incremental build: {differing}"
 
 
-def test_the_second_build_was_incremental(warehouses):
-    """The staging models were built as increments, not rebuilt: their watermarks moved."""
+def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
+    """Taking inspection I-3 away changes lot K1 alone: the last build rebuilt K1 and the
+    lots consumed into it (their consumption rows carry K1's site), nothing else."""
     with duckdb.connect(str(warehouses[0]), read_only=True) as con:
-        models = dict(con.execute("select model_name, watermark from intermediate.incremental_watermarks").fetchall())
-        latest = con.execute("select max(changed_at) from ingest.feed_day_changes").fetchone()[0]
-    assert "stg_raw__consumptions" in models
-    assert max(models.values()) == latest
+        last_build = con.execute(
+            "select list(lot_code order by lot_code) from intermediate.int_changed_lots "
+            "where changed_at = (select max(changed_at) from intermediate.int_changed_lots)"
+        ).fetchone()[0]
+        staged = con.execute(
+            "select watermark from intermediate.incremental_watermarks where model_name = 'stg_raw__inspections'"
+        ).fetchone()[0]
+        inspections_changed = con.execute(
+            "select max(changed_at) from ingest.feed_day_changes where feed = 'inspections'"
+        ).fetchone()[0]
+    assert last_build == ["D2", "GHOST", "K1", "SG1"]
+    assert staged == inspections_changed

@@ -1,9 +1,12 @@
--- One row per (input lot, output lot): the consumptions between the two lots summed.
+-- One row per (input lot, output lot): the consumptions between the two lots summed. A run
+-- rebuilds the pairs with a changed lot at either end.
+{{ lot_keyed_config(['input_lot_code', 'output_lot_code']) }}
 with
 
 consumptions as (
 
     select * from {{ ref('stg_raw__consumptions') }}
+    where {{ of_changed_lots('input_lot_code') }} or {{ of_changed_lots('output_lot_code') }}
 
 ),
 

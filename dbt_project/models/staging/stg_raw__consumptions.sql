@@ -5,6 +5,7 @@
     'consumption',
     raw_keys=['lot_code', 'input_lot_code', 'consumed_at'],
     target_keys=['output_lot_code', 'input_lot_code', 'consumed_at'],
+    lot_columns=['output_lot_code', 'input_lot_code'],
 ) }}
 
 with

@@ -1,5 +1,5 @@
 -- QC checks: one row per inspection_id, the latest delivery winning.
-{{ latest_delivery_config('inspections', ['inspection_id'], ['inspection_id']) }}
+{{ latest_delivery_config('inspections', ['inspection_id'], ['inspection_id'], ['lot_code']) }}
 
 with
 

@@ -1,5 +1,5 @@
 -- Stock movements: one row per movement_id, the latest delivery winning.
-{{ latest_delivery_config('inventory', ['movement_id'], ['movement_id']) }}
+{{ latest_delivery_config('inventory', ['movement_id'], ['movement_id'], ['lot_code']) }}
 
 with
 

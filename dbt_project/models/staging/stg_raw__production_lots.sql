@@ -1,6 +1,6 @@
 -- Produced lots: one row per lot_code. A lot delivered on several days is a data error;
 -- the latest delivery (then the last line of its file) wins, deterministically.
-{{ latest_delivery_config('production', ['lot_code'], ['lot_code']) }}
+{{ latest_delivery_config('production', ['lot_code'], ['lot_code'], ['lot_code']) }}
 
 with
 

@@ -1,4 +1,6 @@
--- Product master: one row per product_code, the latest delivery winning.
+-- Product master: one row per product_code, the latest delivery winning. Lots take their
+-- category, shelf life and cost from it, so a delivery of it stamps every lot as changed.
+{{ config(post_hook="{{ stamp_all_lots_if_changed('products') }}") }}
 with
 
 source as (

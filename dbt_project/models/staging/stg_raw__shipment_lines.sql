@@ -1,5 +1,5 @@
 -- Shipment lines: one row per (shipment_id, line_no), the latest delivery winning.
-{{ latest_delivery_config('shipments', ['shipment_id', 'line_no'], ['shipment_id', 'line_no']) }}
+{{ latest_delivery_config('shipments', ['shipment_id', 'line_no'], ['shipment_id', 'line_no'], ['lot_code']) }}
 
 with
 
