@@ -3,7 +3,8 @@
 The hand-built network of test_dbt_warehouse is loaded in steps, with a build after each: its
 first days; then the later days and the re-sends of earlier days (which change which delivery
 of a key wins); then a re-send of 2026-03-06 without its inspection I-3, so the earlier
-delivery of I-3 (2026-03-05) wins again. Every table dbt made must equal, row for row, what
+delivery of I-3 (2026-03-05) wins again, and of 2026-03-04 with lot K1 made at another site
+(which moves the consumptions into K1 to that site in the stock ledger of K1's inputs). Every table dbt made must equal, row for row, what
 one build of the same final data makes.
 """
 
@@ -42,10 +43,12 @@ def _tables(path: Path) -> dict[tuple[str, str], list[tuple]]:
         }
 
 
-def _resend_without_i3(path: Path) -> None:
+def _last_resends(path: Path) -> None:
+    k1_moved = [{**NETWORK["2026-03-04"]["production"][0], "site_code": "P3"}]
     with duckdb.connect(str(path)) as con:
         ensure_ingest_schema(con)
         load_feed_day(con, "2026-03-06", "inspections", [])
+        load_feed_day(con, "2026-03-04", "production", k1_moved)
 
 
 def _build(tmp: Path, warehouse: Path) -> None:
@@ -62,11 +65,11 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
     _build(tmp, stepwise)
     write_network(stepwise, days[4:])
     _build(tmp, stepwise)
-    _resend_without_i3(stepwise)
+    _last_resends(stepwise)
     _build(tmp, stepwise)
     whole = tmp / "whole.duckdb"
     write_network(whole)
-    _resend_without_i3(whole)
+    _last_resends(whole)
     _build(tmp, whole)
     return stepwise, whole
 
@@ -79,8 +82,8 @@ def test_an_incremental_build_equals_a_build_of_everything(warehouses):
 
 
 def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
-    """Taking inspection I-3 away changes lot K1 alone: the last build rebuilt K1 and the
-    lots consumed into it (their consumption rows carry K1's site), nothing else."""
+    """The last re-sends change lot K1 alone: the last build rebuilt K1 and the lots consumed
+    into it (their consumption rows carry K1's site), nothing else."""
     with duckdb.connect(str(warehouses[0]), read_only=True) as con:
         last_build = con.execute(
             "select list(lot_code order by lot_code) from intermediate.int_changed_lots "

@@ -1,4 +1,6 @@
 -- Whether a lot is on hold: its latest hold or release movement (at any site) decides.
+-- A run rebuilds the rows of the changed lots.
+{{ lot_keyed_config(['lot_code']) }}
 with
 
 inventory_movements as (
@@ -14,7 +16,7 @@ final as (
         first(movement_type order by moved_at desc, movement_id desc) = 'hold' as is_on_hold,
         max(moved_at) as last_hold_or_release_at
     from inventory_movements
-    where movement_type in ('hold', 'release')
+    where movement_type in ('hold', 'release') and {{ of_changed_lots('lot_code') }}
     group by lot_code
 
 )

@@ -1,17 +1,21 @@
 -- Per lot, the quantities of each kind of stock change and the stock still on hand, the
 -- terms of the mass balance. On hand counts only positive positions: stock cannot be below
 -- zero, so an overdrawn position shows up as a balance that does not close.
+-- A run rebuilds the rows of the changed lots.
+{{ lot_keyed_config(['lot_code']) }}
 with
 
 stock_movements as (
 
     select * from {{ ref('int_stock_movements_unioned') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
 stock_positions as (
 
     select * from {{ ref('int_stock_positions_summed') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 

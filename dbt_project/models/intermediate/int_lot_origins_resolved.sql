@@ -2,35 +2,42 @@
 -- received from a supplier), its product and its expiry. Lots only referenced by other
 -- feeds (late or missing data) are kept with origin_type 'unresolved', so traces still
 -- reach them and the quality checks can name them.
+-- A run rebuilds the rows of the changed lots (of every lot, when the products changed).
+{{ lot_keyed_config(['lot_code']) }}
 with
 
 production_lots as (
 
     select * from {{ ref('stg_raw__production_lots') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
 inventory_movements as (
 
     select * from {{ ref('stg_raw__inventory_movements') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
 consumptions as (
 
     select * from {{ ref('stg_raw__consumptions') }}
+    where {{ of_changed_lots('output_lot_code') }} or {{ of_changed_lots('input_lot_code') }}
 
 ),
 
 shipment_lines as (
 
     select * from {{ ref('stg_raw__shipment_lines') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
 inspections as (
 
     select * from {{ ref('stg_raw__inspections') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
@@ -172,6 +179,7 @@ final as (
         ) as expiry_date
     from origins
     left join products on origins.product_code = products.product_code
+    where {{ of_changed_lots('origins.lot_code') }}
 
 )
 

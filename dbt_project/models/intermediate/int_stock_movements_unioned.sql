@@ -3,6 +3,8 @@
 -- of the output lot's production); shipments remove at their site; receipts, returns and
 -- transfers in add; transfers out, scrap and expiry write-offs remove; adjustments are
 -- signed; hold and release change status only and are not here.
+-- A run rebuilds the ledger rows of the changed lots.
+{{ lot_keyed_config(['lot_code']) }}
 with
 
 production_lots as (
@@ -40,6 +42,7 @@ produced as (
         quantity_produced as quantity_change,
         produced_at as moved_at
     from production_lots
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
@@ -57,6 +60,7 @@ consumed as (
     from consumptions
     left join production_lots as output_lots
         on consumptions.output_lot_code = output_lots.lot_code
+    where {{ of_changed_lots('consumptions.input_lot_code') }}
 
 ),
 
@@ -71,6 +75,7 @@ shipped as (
         -quantity_shipped as quantity_change,
         shipped_at as moved_at
     from shipment_lines
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
@@ -89,7 +94,7 @@ moved as (
         end as quantity_change,
         moved_at
     from inventory_movements
-    where movement_type not in ('hold', 'release')
+    where movement_type not in ('hold', 'release') and {{ of_changed_lots('lot_code') }}
 
 ),
 

@@ -4,6 +4,8 @@
 -- location, else the latest movement naming one). Positions can be negative when more
 -- left a site than came in; the marts keep only stock held, and the mass balance reports
 -- the rest.
+-- A run rebuilds the positions of the changed lots.
+{{ lot_keyed_config(['lot_code']) }}
 with
 
 stock_movements as (
@@ -26,7 +28,7 @@ final as (
         max(moved_at) as last_moved_at
     from stock_movements
     -- a consumption into a lot whose production is unknown has no site to leave
-    where site_code is not null
+    where site_code is not null and {{ of_changed_lots('lot_code') }}
     group by lot_code, site_code
 
 )
