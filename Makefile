@@ -35,6 +35,11 @@ test: setup lint browser
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: that is a failure"; exit 1; fi; \
 	exit $$status
 
+# Benchmarks on generated `large` data (cached in benchmarks/cache/); not part of `make test`.
+# Pass options with BENCH_ARGS, e.g. make bench BENCH_ARGS="--skip-postgres --scale medium --days 30".
+bench: setup
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
