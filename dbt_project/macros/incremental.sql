@@ -148,9 +148,11 @@
         )
 
         select distinct
-            unnest([{{ lot_columns | join(', ') }}]) as lot_code,
+            lot_code,
             now()::timestamp as stamped_at
-        from differing;
+        from (select unnest([{{ lot_columns | join(', ') }}]) as lot_code from differing) as lots
+        -- (a null stamp stands for every lot)
+        where lot_code is not null;
     {%- else -%}
         insert into intermediate.lot_changes values (null, now()::timestamp);
     {%- endif %}
