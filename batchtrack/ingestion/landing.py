@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -26,11 +27,43 @@ class LandingFile:
         return self.path.suffix.lstrip(".")
 
     def sha256(self) -> str:
-        digest = hashlib.sha256()
         with self.path.open("rb") as handle:
+            version = _version(os.fstat(handle.fileno()))
+            known = _HASHES.get((str(self.path), version))
+            if known:
+                return known
+            digest = hashlib.sha256()
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
-        return digest.hexdigest()
+            return _remember(str(self.path), version, _version(os.fstat(handle.fileno())), digest.hexdigest())
+
+    def read(self) -> tuple[bytes, str]:
+        """The file's bytes and their sha256, from one read: what is loaded is what is hashed."""
+        with self.path.open("rb") as handle:
+            version = _version(os.fstat(handle.fileno()))
+            content = handle.read()
+            after = _version(os.fstat(handle.fileno()))
+        known = _HASHES.get((str(self.path), version)) if after == version else None
+        return content, known or _remember(str(self.path), version, after, hashlib.sha256(content).hexdigest())
+
+
+# sha256 of the files hashed in this process, by path and version: the planner hashes every
+# landing file to find the changed days, and the loader then needs the same hashes; a file
+# rewritten since has another version (size, modification and change times, inode).
+_HASHES: dict[tuple[str, tuple[int, ...]], str] = {}
+_HASHES_KEPT = 100_000
+
+
+def _version(stat: os.stat_result) -> tuple[int, ...]:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
+
+
+def _remember(path: str, before: tuple[int, ...], after: tuple[int, ...], sha256: str) -> str:
+    if before == after:  # not written to while it was read
+        if len(_HASHES) >= _HASHES_KEPT:
+            _HASHES.clear()
+        _HASHES[(path, before)] = sha256
+    return sha256
 
 
 def day_folders(landing: Path) -> dict[date, Path]:

@@ -53,20 +53,22 @@ def ingest_feed_day(
         return FeedDayResult(feed.name, day, "absent")
     files = landing_files(landing, day, feed)
     hashes = {landing_file.relative_path: landing_file.sha256() for landing_file in files}
-    previous = dict(
-        con.execute(
-            "select source_file, file_hash from ingest.loaded_files where landing_date = ? and feed = ?",
-            [day, feed.name],
-        ).fetchall()
-    )
-    pending_rejections = con.execute(
-        "select count(*) from ingest.rejected_files where landing_date = ? and feed = ?",
-        [day, feed.name],
-    ).fetchone()[0]
+    previous: dict[str, str] = {}
+    pending_rejections = 0
+    for source_file, file_hash, is_rejection in con.execute(
+        "select source_file, file_hash, false from ingest.loaded_files where landing_date = $day and feed = $feed "
+        "union all "
+        "select source_file, null, true from ingest.rejected_files where landing_date = $day and feed = $feed",
+        {"day": day, "feed": feed.name},
+    ).fetchall():
+        if is_rejection:
+            pending_rejections += 1
+        else:
+            previous[source_file] = file_hash
     if not force and hashes == previous and not pending_rejections:
         return FeedDayResult(feed.name, day, "unchanged" if files else "absent", files=sorted(hashes))
 
-    accepted: list[tuple[LandingFile, ValidatedRows]] = []
+    accepted: list[tuple[LandingFile, str, ValidatedRows]] = []
     rejected: list[tuple[LandingFile, str]] = []
     if len(files) > 1:
         # Both shipments.csv and shipments.parquet: one delivery in two forms is ambiguous.
@@ -81,8 +83,11 @@ def ingest_feed_day(
         )
         files = files[:1]
     for landing_file in files:
+        # The hash stored is the one of the bytes loaded, even if the file changed since.
+        content, file_hash = landing_file.read()
+        hashes[landing_file.relative_path] = file_hash
         try:
-            accepted.append((landing_file, validate_rows(read_landing_file(landing_file), feed)))
+            accepted.append((landing_file, file_hash, validate_rows(read_landing_file(landing_file, content), feed)))
         except HeaderError as error:
             rejected.append((landing_file, str(error)))
 
@@ -93,9 +98,11 @@ def ingest_feed_day(
         # day re-sent as Parquet instead of CSV does not clash with its own old rows.
         gone = sorted(set(previous) - set(hashes))
         for source_file in gone:
-            _delete_file_rows(con, feed, source_file)
-        for landing_file, rows in accepted:
-            loaded, quarantined = _replace_file(con, landing_file, hashes[landing_file.relative_path], rows, loaded_at)
+            _delete_file_rows(con, feed, day, source_file)
+        for landing_file, file_hash, rows in accepted:
+            loaded, quarantined = _replace_file(
+                con, landing_file, file_hash, rows, loaded_at, loaded_before=landing_file.relative_path in previous
+            )
             result.rows_loaded += loaded
             result.rows_quarantined += quarantined
             result.rows_in += rows.rows_in
@@ -112,19 +119,18 @@ def ingest_feed_day(
                 ],
             )
             result.errors.append(error)
-        con.execute(
-            "delete from ingest.rejected_files where landing_date = ? and feed = ? and source_file not in "
-            "(select unnest(?::varchar[]))",
-            [
-                day,
-                feed.name,
-                [landing_file.relative_path for landing_file, _ in rejected],
-            ],
-        )
-        if accepted or rejected or gone:
+        if pending_rejections:
             con.execute(
-                "insert or replace into ingest.feed_day_changes values (?, ?, ?)", [day, feed.name, loaded_at]
+                "delete from ingest.rejected_files where landing_date = ? and feed = ? and source_file not in "
+                "(select unnest(?::varchar[]))",
+                [
+                    day,
+                    feed.name,
+                    [landing_file.relative_path for landing_file, _ in rejected],
+                ],
             )
+        if accepted or rejected or gone:
+            con.execute("insert or replace into ingest.feed_day_changes values (?, ?, ?)", [day, feed.name, loaded_at])
         con.commit()
     except BaseException:
         con.rollback()
@@ -136,10 +142,11 @@ def ingest_feed_day(
     return result
 
 
-def _delete_file_rows(con: duckdb.DuckDBPyConnection, feed: Feed, source_file: str) -> None:
-    con.execute(f"delete from raw.{feed.name} where source_file = ?", [source_file])
-    con.execute("delete from main.quarantine where source_file = ?", [source_file])
-    con.execute("delete from ingest.loaded_files where source_file = ?", [source_file])
+def _delete_file_rows(con: duckdb.DuckDBPyConnection, feed: Feed, day: date, source_file: str) -> None:
+    # landing_date is implied by source_file; saying it lets DuckDB skip the row groups of
+    # other days (zone maps) instead of scanning the whole history.
+    for table in (f"raw.{feed.name}", "main.quarantine", "ingest.loaded_files"):
+        con.execute(f"delete from {table} where landing_date = ? and source_file = ?", [day, source_file])
 
 
 def _replace_file(
@@ -148,10 +155,13 @@ def _replace_file(
     file_hash: str,
     rows: ValidatedRows,
     loaded_at: datetime,
+    *,
+    loaded_before: bool = True,
 ) -> tuple[int, int]:
     feed = landing_file.feed
     source_file = landing_file.relative_path
-    _delete_file_rows(con, feed, source_file)
+    if loaded_before:  # else there is nothing of it to delete
+        _delete_file_rows(con, feed, landing_file.day, source_file)
     good, quarantined = _quarantine_known_keys(con, feed, source_file, rows.good, rows.quarantined)
 
     con.register("incoming_rows", good.to_arrow())
@@ -166,18 +176,19 @@ def _replace_file(
         )
     finally:
         con.unregister("incoming_rows")
-    con.register("incoming_quarantine", quarantined.to_arrow())
-    try:
-        con.execute(
-            """
-            insert into main.quarantine
-            select ?, ?::date, ?, line_number, raw_record::json, reason, ?, ?
-            from incoming_quarantine
-            """,
-            [feed.name, landing_file.day, source_file, file_hash, loaded_at],
-        )
-    finally:
-        con.unregister("incoming_quarantine")
+    if quarantined.height:
+        con.register("incoming_quarantine", quarantined.to_arrow())
+        try:
+            con.execute(
+                """
+                insert into main.quarantine
+                select ?, ?::date, ?, line_number, raw_record::json, reason, ?, ?
+                from incoming_quarantine
+                """,
+                [feed.name, landing_file.day, source_file, file_hash, loaded_at],
+            )
+        finally:
+            con.unregister("incoming_quarantine")
     con.execute(
         "insert or replace into ingest.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?)",
         [

@@ -7,6 +7,7 @@ quarantined row with its original text instead of a reader error that stops the 
 from __future__ import annotations
 
 import csv
+import io
 import re
 
 import polars as pl
@@ -28,37 +29,46 @@ class HeaderError(ValueError):
         self.message = message
 
 
-def read_landing_file(landing_file: LandingFile) -> pl.DataFrame:
+def read_landing_file(landing_file: LandingFile, content: bytes | None = None) -> pl.DataFrame:
     """All columns as text under their contract names, plus LINE_NUMBER (header = line 1) and
-    MALFORMED (why a record could not be split into the header's fields, else null)."""
+    MALFORMED (why a record could not be split into the header's fields, else null).
+
+    `content` is the file's bytes when the caller has read them already (to hash them)."""
+    if content is None:
+        content = landing_file.path.read_bytes()
     if landing_file.format == "parquet":
-        frame = _read_parquet(landing_file)
-    elif landing_file.path.stat().st_size == 0:
+        frame = _read_parquet(landing_file, content)
+    elif not content:
         frame = pl.DataFrame({name: pl.Series([], dtype=pl.String) for name in landing_file.feed.required_columns})
     else:
         try:
             frame = pl.read_csv(
-                landing_file.path,
+                content,
                 infer_schema=False,
                 encoding="utf8",
                 quote_char='"',
                 raise_if_empty=False,
             )
-            frame = frame.with_columns(_line_numbers(frame), pl.lit(None, dtype=pl.String).alias(MALFORMED))
+            # One line per record (and the header), unless a quoted field holds a line break.
+            lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+            line_numbers = _consecutive_line_numbers() if lines == frame.height + 1 else _line_numbers(frame)
+            frame = frame.with_columns(line_numbers, pl.lit(None, dtype=pl.String).alias(MALFORMED))
             # A blank line is not a record (as for any RFC 4180 reader).
             values = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED)]
             if values:
-                frame = frame.filter(~pl.all_horizontal(pl.col(name).is_null() for name in values))
+                blank = frame.select(pl.all_horizontal(pl.col(name).is_null() for name in values)).to_series()
+                if blank.any():
+                    frame = frame.filter(~blank)
         except pl.exceptions.PolarsError:
             # Ragged rows, stray quotes or bytes that are not UTF-8: read record by record, so
             # each bad record is quarantined with its text instead of the file being refused.
-            frame = _read_csv_record_by_record(landing_file)
+            frame = _read_csv_record_by_record(landing_file, content)
     return _contract_header(frame, landing_file)
 
 
-def _read_parquet(landing_file: LandingFile) -> pl.DataFrame:
+def _read_parquet(landing_file: LandingFile, content: bytes) -> pl.DataFrame:
     try:
-        frame = pl.read_parquet(landing_file.path)
+        frame = pl.read_parquet(io.BytesIO(content))
         frame = frame.with_columns(
             pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype != pl.String
         )
@@ -71,8 +81,8 @@ def _read_parquet(landing_file: LandingFile) -> pl.DataFrame:
     )
 
 
-def _read_csv_record_by_record(landing_file: LandingFile) -> pl.DataFrame:
-    with landing_file.path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+def _read_csv_record_by_record(landing_file: LandingFile, content: bytes) -> pl.DataFrame:
+    with io.TextIOWrapper(io.BytesIO(content), newline="", encoding="utf-8", errors="surrogateescape") as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
         width = len(header)
@@ -143,6 +153,11 @@ def _contract_header(frame: pl.DataFrame, landing_file: LandingFile) -> pl.DataF
     return frame
 
 
+def _consecutive_line_numbers() -> pl.Expr:
+    first_data_line = 2
+    return pl.int_range(first_data_line, first_data_line + pl.len(), dtype=pl.Int64).alias(LINE_NUMBER)
+
+
 def _line_numbers(frame: pl.DataFrame) -> pl.Expr:
     """The line each record starts on. A quoted field may hold line breaks (RFC 4180), so
     a record starts after all the line breaks of the records and header before it."""
@@ -151,7 +166,7 @@ def _line_numbers(frame: pl.DataFrame) -> pl.Expr:
         return pl.int_range(first_data_line, first_data_line + frame.height, dtype=pl.Int64).alias(LINE_NUMBER)
     header_breaks = sum(name.count("\n") for name in frame.columns)
     breaks_in_record = pl.sum_horizontal(
-        pl.col(name).str.count_matches("\n").fill_null(0) for name in frame.columns
+        pl.col(name).str.count_matches("\n", literal=True).fill_null(0) for name in frame.columns
     ).cast(pl.Int64)
     breaks_before = breaks_in_record.cum_sum() - breaks_in_record
     return (pl.int_range(0, pl.len(), dtype=pl.Int64) + first_data_line + header_breaks + breaks_before).alias(

@@ -156,16 +156,97 @@ def _feed_rule_reasons(feed: Feed, columns: set[str]) -> list[pl.Expr]:
     return reasons
 
 
-def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
-    """Split a file read by `read_landing_file` into typed good rows and quarantined rows.
+def _typed_value(column: Column) -> pl.Expr:
+    """The typed value of a column by the common, well-formed spelling only (a plain number,
+    YYYY-MM-DD, YYYY-MM-DDTHH:MM:SS); null where the value needs `_parsed` to decide."""
+    text = pl.col(column.name)
+    if column.type == "text":
+        return text
+    if column.type == "integer":
+        return text.cast(pl.Int64, strict=False)  # [+-]digits only, a subset of _INTEGER
+    if column.type == "decimal":
+        return text.cast(pl.Float64, strict=False)
+    if column.type == "date":
+        return text.str.to_date("%Y-%m-%d", strict=False)
+    return text.str.to_datetime("%Y-%m-%dT%H:%M:%S", time_unit="us", strict=False)
 
-    Duplicate keys inside the file are quarantined here (the first occurrence loads);
-    duplicates against rows already in the warehouse are the loader's business.
+
+def _is_well_formed(column: Column) -> pl.Expr:
+    """True where `_typed_value` of a non-null value equals what `_parsed` makes of it."""
+    text, value = pl.col(column.name), pl.col(_typed_name(column.name))
+    if column.type == "decimal":
+        # The cast also takes inf and nan, which _DECIMAL refuses.
+        return text.str.contains(_DECIMAL) & value.is_finite() & (value.abs() < _DECIMAL_LIMIT)
+    if column.type == "date":
+        return text.str.contains(_DATE) & value.is_not_null()
+    if column.type == "timestamp":
+        # 19 bytes that match _TIMESTAMP and parse: exactly YYYY-MM-DDTHH:MM:SS, no offset.
+        return (text.str.len_bytes() == 19) & text.str.contains(_TIMESTAMP) & value.is_not_null()
+    return value.is_not_null()
+
+
+def _typed_name(name: str) -> str:
+    return f"__typed_{name}"
+
+
+def _screen(frame: pl.DataFrame, feed: Feed, present: set[str]) -> pl.DataFrame:
+    """Typed values of the contract columns and whether a row surely passes every rule.
+
+    The rows that do not (a bad value, or one spelt unusually, such as a timestamp with an
+    offset) get the full rules of `_checked`; all rules hold on the others by construction,
+    so the expensive reason texts and regex extractions run on a handful of rows, not all.
     """
-    source_columns = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED)]
-    present = set(source_columns)
-    extra = [name for name in source_columns if name not in feed.column_names]
+    columns = [column for column in feed.columns if column.name in present]
+    stripped = frame.select(
+        *[_text(column.name).alias(column.name) for column in columns],
+        pl.col(LINE_NUMBER),
+        pl.col(MALFORMED),
+    )
+    typed = stripped.with_columns(_typed_value(column).alias(_typed_name(column.name)) for column in columns)
+    bad: list[pl.Expr] = [pl.col(MALFORMED).is_not_null()]
+    for column in columns:
+        text, value = pl.col(column.name), pl.col(_typed_name(column.name))
+        if column.required:
+            bad.append(text.is_null())
+        if column.type != "text":
+            bad.append(text.is_not_null() & ~_is_well_formed(column).fill_null(False))
+        if column.non_negative:
+            bad.append(value < 0)
+        if column.allowed:
+            bad.append(text.is_not_null() & ~text.is_in(list(column.allowed)))
+    bad += _feed_rule_flags(feed, present)
+    return typed.select(
+        *[pl.col(_typed_name(column.name)).alias(column.name) for column in columns],
+        pl.col(LINE_NUMBER),
+        ~pl.any_horizontal(flag.fill_null(False) for flag in bad).alias(_SURE),
+    )
 
+
+_SURE = "__sure"
+
+
+def _feed_rule_flags(feed: Feed, present: set[str]) -> list[pl.Expr]:
+    """The conditions of `_feed_rule_reasons` on the screened (stripped, typed) columns."""
+
+    def typed(name: str) -> pl.Expr:
+        return pl.col(_typed_name(name)) if name in present else pl.lit(None)
+
+    flags: list[pl.Expr] = []
+    if "defects_within_sample" in feed.extra_rules:
+        flags.append(typed("defect_count") > typed("sample_size"))
+    if "movement_quantity_sign" in feed.extra_rules:
+        movement, quantity = typed("movement_type"), typed("quantity")
+        moves_stock = movement.is_in(list(STOCK_MOVING_MOVEMENTS))
+        flags.append(movement.is_in(["hold", "release"]) & (quantity < 0))
+        flags.append(moves_stock & (quantity <= 0))
+    if "receipt_has_supplier" in feed.extra_rules:
+        flags.append((typed("movement_type") == "receipt") & typed("supplier_code").is_null())
+    return flags
+
+
+def _checked(frame: pl.DataFrame, feed: Feed, source_columns: list[str]) -> pl.DataFrame:
+    """Every rule on every row: REASON (null when the row is good) and the typed columns."""
+    present = set(source_columns)
     reasons: list[pl.Expr] = []
     for column in feed.columns:
         reasons += _column_reasons(column, column.name in present)
@@ -182,48 +263,80 @@ def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
     if MALFORMED in checked.columns:
         # A record the reader could not split is judged by that alone.
         checked = checked.with_columns(pl.coalesce(pl.col(MALFORMED), pl.col(REASON)).alias(REASON))
+    return checked.select(
+        *[_parsed(column).alias(column.name) for column in feed.columns if column.name in present],
+        pl.col(LINE_NUMBER),
+        pl.col(REASON),
+    )
 
-    if feed.key:
-        # Keys compare by value: line_no 1, 01 and +1 are one key.
-        key_text = [_parsed(feed.column(name)) for name in feed.key]
-        is_candidate = pl.col(REASON).is_null()
-        # Among rows that are otherwise good, every repeat of a key after the first.
-        first_good_line = pl.when(is_candidate).then(pl.col(LINE_NUMBER)).min().over(key_text)
-        key_description = pl.format(", ".join(f"{name}='{{}}'" for name in feed.key), *key_text)
-        checked = checked.with_columns(
-            pl.when(is_candidate & (pl.col(LINE_NUMBER) != first_good_line))
-            .then(
-                pl.format(
-                    "duplicate key {} (first at line {})",
-                    key_description,
-                    first_good_line,
-                )
-            )
-            .otherwise(pl.col(REASON))
-            .alias(REASON)
+
+def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
+    """Split a file read by `read_landing_file` into typed good rows and quarantined rows.
+
+    Duplicate keys inside the file are quarantined here (the first occurrence loads);
+    duplicates against rows already in the warehouse are the loader's business.
+    """
+    source_columns = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED)]
+    present = set(source_columns)
+    extra = [name for name in source_columns if name not in feed.column_names]
+    contract_present = [column.name for column in feed.columns if column.name in present]
+    if MALFORMED not in frame.columns:
+        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(MALFORMED))
+
+    screened = _screen(frame, feed, present)
+    sure = screened.get_column(_SURE)
+    if sure.all():
+        candidates = screened.drop(_SURE)
+        flagged = pl.DataFrame(schema={LINE_NUMBER: pl.Int64, REASON: pl.String})
+    else:
+        checked = _checked(frame.filter(~sure), feed, source_columns)
+        flagged = checked.filter(pl.col(REASON).is_not_null()).select(LINE_NUMBER, REASON)
+        passed = checked.filter(pl.col(REASON).is_null()).select(*contract_present, LINE_NUMBER)
+        candidates = screened.filter(sure).drop(_SURE)
+        if passed.height:
+            # A row that `_screen` doubted but that passes every rule, in file order.
+            candidates = pl.concat([candidates, passed], how="vertical_relaxed").sort(LINE_NUMBER)
+
+    if feed.key and candidates.height:
+        # Keys compare by value (line_no 1, 01 and +1 are one key): every repeat of a key
+        # among the otherwise good rows after its first is quarantined.
+        first = (
+            pl.struct(feed.key).is_first_distinct() if len(feed.key) > 1 else pl.col(feed.key[0]).is_first_distinct()
         )
+        is_first = candidates.select(first).to_series()
+        if not is_first.all():
+            firsts = candidates.filter(is_first).select(*feed.key, pl.col(LINE_NUMBER).alias("__first_line"))
+            # rechunk: pl.format over columns of unequal chunking panics in polars 1.3x
+            repeats = candidates.filter(~is_first).join(firsts, on=list(feed.key), how="left").rechunk()
+            key_description = pl.format(", ".join(f"{name}='{{}}'" for name in feed.key), *feed.key)
+            duplicates = repeats.select(
+                LINE_NUMBER,
+                pl.format("duplicate key {} (first at line {})", key_description, "__first_line").alias(REASON),
+            )
+            flagged = pl.concat([flagged, duplicates]).sort(LINE_NUMBER)
+            candidates = candidates.filter(is_first)
 
-    good_mask = pl.col(REASON).is_null()
     typed_columns = [
-        (_parsed(column) if column.name in present else pl.lit(None)).cast(_TYPES[column.type]).alias(column.name)
+        (pl.col(column.name) if column.name in present else pl.lit(None)).cast(_TYPES[column.type]).alias(column.name)
         for column in feed.columns
     ]
-    extra_json = (
-        pl.struct([_text(name).alias(name) for name in extra]).struct.json_encode()
-        if extra
-        else pl.lit(None, dtype=pl.String)
-    )
-    good = checked.filter(good_mask).select(
-        *typed_columns,
-        extra_json.alias("extra_columns"),
-        pl.col(LINE_NUMBER).alias("line_number"),
-    )
+    if extra:
+        extra_text = frame.select(pl.col(LINE_NUMBER), *[_text(name).alias(name) for name in extra])
+        if extra_text.height != candidates.height:
+            extra_text = candidates.select(LINE_NUMBER).join(extra_text, on=LINE_NUMBER, how="left")
+        extra_json = extra_text.select(pl.struct(extra).struct.json_encode()).to_series()
+        candidates = candidates.with_columns(extra_json.alias("extra_columns"))
+    else:
+        candidates = candidates.with_columns(pl.lit(None, dtype=pl.String).alias("extra_columns"))
+    good = candidates.select(*typed_columns, pl.col("extra_columns"), pl.col(LINE_NUMBER).alias("line_number"))
+
     raw_record = (
         pl.struct([pl.col(name) for name in source_columns]).struct.json_encode() if source_columns else pl.lit("{}")
     )
-    quarantined = checked.filter(~good_mask).select(
-        pl.col(LINE_NUMBER).alias("line_number"),
-        raw_record.alias("raw_record"),
-        pl.col(REASON).alias("reason"),
-    )
+    if flagged.height:
+        quarantined = flagged.join(frame, on=LINE_NUMBER, how="left").select(
+            pl.col(LINE_NUMBER).alias("line_number"), raw_record.alias("raw_record"), pl.col(REASON).alias("reason")
+        )
+    else:
+        quarantined = pl.DataFrame(schema={"line_number": pl.Int64, "raw_record": pl.String, "reason": pl.String})
     return ValidatedRows(good=good, quarantined=quarantined)
