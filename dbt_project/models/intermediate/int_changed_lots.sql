@@ -34,6 +34,8 @@ inputs_of_changed as (
     select consumptions.input_lot_code as lot_code
     from consumptions
     inner join stamped on consumptions.output_lot_code = stamped.lot_code
+    -- a null here would stand for every lot
+    where consumptions.input_lot_code is not null
 
 ),
 
