@@ -20,6 +20,19 @@ def time_warm(run: Callable[[str], int], lots: list[str], repeats: int) -> tuple
     return {lot: statistics.median(values) for lot, values in samples.items()}, rows
 
 
+def time_once(run: Callable[[str], int], lots: list[str]) -> tuple[dict[str, float], dict[str, int]]:
+    """Per lot: the milliseconds of a single run, and its rows. For engines whose traces take
+    seconds (the plain recursive CTE on large), where a warm-up would change nothing but the
+    length of the benchmark."""
+    times: dict[str, float] = {}
+    rows: dict[str, int] = {}
+    for lot in lots:
+        started = time.perf_counter()
+        rows[lot] = run(lot)
+        times[lot] = (time.perf_counter() - started) * 1000
+    return times, rows
+
+
 def percentiles(values: list[float]) -> dict[str, float] | None:
     """p50 and p95 (linear interpolation between the closest ranks), or None for no values."""
     if not values:
