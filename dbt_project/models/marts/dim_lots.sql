@@ -1,6 +1,9 @@
 -- One row per lot: product, origin, made/received time, expiry and current status.
--- lot_id is an integer surrogate key (lot codes in order) that the genealogy edges and the
--- recall macros join on.
+-- lot_id is an integer surrogate key that the genealogy edges and the recall macros join on.
+-- It follows the time a lot was made or received: lots of one trace were made within days of
+-- each other, so their ids, and their rows in the id-sorted edge tables, sit close together
+-- and a trace reads few row groups; and a day of new lots gets ids after all earlier ones,
+-- which an append keeps (benchmarks/lineage_strategies.py measures the layouts).
 with
 
 lot_origins as (
@@ -50,7 +53,7 @@ lots as (
 final as (
 
     select
-        row_number() over (order by lot_code) as lot_id,
+        row_number() over (order by made_or_received_at nulls last, lot_code) as lot_id,
         lot_code,
         product_code,
         product_category,

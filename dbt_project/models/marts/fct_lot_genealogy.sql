@@ -1,5 +1,7 @@
 -- Genealogy edges, input lot -> output lot, on integer lot ids and sorted by the input lot,
--- so a forward trace (one frontier of lots at a time) joins on a compact, clustered key.
+-- so a forward trace (one frontier of lots at a time) joins on a compact, clustered key:
+-- lot ids follow production time (dim_lots), a frontier's lots sit in a few row groups, and
+-- the zone maps and the hash join's dynamic filters skip the others.
 with
 
 genealogy_edges as (
@@ -21,7 +23,7 @@ final as (
         output_lots.lot_id as output_lot_id,
         genealogy_edges.input_lot_code,
         genealogy_edges.output_lot_code,
-        -- carried so a forward trace reads everything it returns from the edges alone
+        -- carried for the recall reports, which list the inputs and outputs of lots by code
         output_lots.product_code as output_product_code,
         input_lots.product_code as input_product_code,
         input_lots.supplier_code as input_supplier_code,

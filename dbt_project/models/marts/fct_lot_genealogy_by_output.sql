@@ -1,5 +1,5 @@
--- The genealogy edges again, sorted by the output lot, with what a backward trace returns
--- about the input lot, so the trace reads the edges alone.
+-- The genealogy edges again, sorted by the output lot, for backward traces (which read the
+-- two ids) and for readers that want an output lot's inputs by code.
 with
 
 lot_genealogy as (
