@@ -44,14 +44,25 @@ def parse_args(argv: list[str]) -> BenchConfig:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    config = parse_args(sys.argv[1:] if argv is None else argv)
-    report = Suite(config).run()
+def write_report(config: BenchConfig, report: dict) -> str:
     report["summary"] = summarize(report)
     text = render(report)
     config.output_dir.mkdir(parents=True, exist_ok=True)
     (config.output_dir / "bench.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     (config.output_dir / "bench.txt").write_text(text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    config = parse_args(sys.argv[1:] if argv is None else argv)
+    suite = Suite(config, on_phase=lambda report: write_report(config, report))
+    try:
+        report = suite.run()
+    except KeyboardInterrupt:
+        # A run of an hour stopped half-way keeps what it measured.
+        suite.note("interrupted: the phases after the last one shown were not run")
+        report = suite.report
+    text = write_report(config, report)
     print()
     print(text, end="")
     print(f"written: {config.output_dir / 'bench.json'}, {config.output_dir / 'bench.txt'}")

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,8 +22,10 @@ CHILD_ENV = {name: value for name, value in os.environ.items() if name != "DAGST
 
 
 class Suite:
-    def __init__(self, config: BenchConfig):
+    def __init__(self, config: BenchConfig, on_phase: Callable[[dict], object] | None = None):
         self.config = config
+        # Called with the report after every phase, so a run that stops keeps its figures.
+        self.on_phase = on_phase or (lambda report: None)
         self.source = snapshot_source(config.dataset_dir / "source")
         self.stamp = dataset.wanted_stamp(config.scale, config.days, config.seed, self.source)
         self.report: dict = {
@@ -54,12 +57,14 @@ class Suite:
         except PhaseFailed as failure:
             print(f"!! phase {name} failed: {failure.reason}")
             self.report["phases"][name] = {"status": "failed", "error": failure.reason}
+            self.on_phase(self.report)
             return None
         result = outcome["result"]
         status = "skipped" if isinstance(result, dict) and "skipped" in result else "ok"
         if status == "skipped":
             print(f"-- phase {name} skipped: {result['skipped']}")
         self.report["phases"][name] = {"status": status, **outcome}
+        self.on_phase(self.report)
         return result
 
     def skipped(self, name: str, reason: str) -> None:
