@@ -53,13 +53,20 @@
 {%- endmacro %}
 
 
-{% macro record_watermark(feeds) -%}
+{#- Remember `newest` (a scalar subquery: the newest stamp this build has taken in) as this
+    model's watermark. -#}
+{% macro save_watermark(newest) -%}
     insert or replace into intermediate.incremental_watermarks
     select
         '{{ this.name }}',
-        coalesce(max(changed_at), '-infinity'::timestamp)
-    from ingest.feed_day_changes
-    where feed in ('{{ feeds | join("', '") }}')
+        coalesce(({{ newest }}), '-infinity'::timestamp)
+{%- endmacro %}
+
+
+{% macro record_watermark(feeds) -%}
+    {{ save_watermark(
+        "select max(changed_at) from ingest.feed_day_changes where feed in ('" ~ feeds | join("', '") ~ "')"
+    ) }}
 {%- endmacro %}
 
 
@@ -247,11 +254,7 @@
 
 
 {% macro record_lot_watermark() -%}
-    insert or replace into intermediate.incremental_watermarks
-    select
-        '{{ this.name }}',
-        coalesce(max(changed_at), '-infinity'::timestamp)
-    from {{ ref('int_changed_lots') }}
+    {{ save_watermark("select max(changed_at) from " ~ ref('int_changed_lots')) }}
 {%- endmacro %}
 
 
@@ -282,9 +285,5 @@
 
 
 {% macro record_stamp_watermark() -%}
-    insert or replace into intermediate.incremental_watermarks
-    select
-        '{{ this.name }}',
-        coalesce(max(stamped_at), '-infinity'::timestamp)
-    from intermediate.lot_changes
+    {{ save_watermark("select max(stamped_at) from intermediate.lot_changes") }}
 {%- endmacro %}

@@ -6,39 +6,13 @@ import io
 import json
 import shutil
 from datetime import date
-from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
 from batchtrack.feeds import FEEDS_BY_NAME
 from batchtrack.ingestion import ingest_feed_day
-from batchtrack.warehouse_schema import ensure_ingest_schema
-
-DAY = date(2026, 6, 1)
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    (root / DAY.isoformat()).mkdir(parents=True)
-    return root
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    ensure_ingest_schema(connection)
-    yield connection
-    connection.close()
-
-
-def write(landing: Path, name: str, text: str, day: date = DAY) -> Path:
-    path = landing / day.isoformat() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.unit.conftest import DAY, write  # DAY: the day folder the `landing` fixture makes
 
 
 def quarantine(con, feed: str) -> dict[int, str]:

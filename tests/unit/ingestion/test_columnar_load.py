@@ -4,41 +4,16 @@ line numbers, hashes of rewritten files, and the change log of each (day, feed).
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
-from pathlib import Path
+from datetime import datetime
 
-import duckdb
 import pytest
 
 from batchtrack.feeds import FEEDS_BY_NAME
 from batchtrack.ingestion import ingest_feed_day
 from batchtrack.ingestion.planning import plan_days
-from batchtrack.warehouse_schema import ensure_ingest_schema
+from tests.unit.conftest import DAY, write  # DAY: the day folder the `landing` fixture makes
 
-DAY = date(2026, 6, 1)
 PRODUCTION_HEADER = "lot_code,product_code,site_code,line_code,produced_at,quantity,expiry_date\n"
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    (root / DAY.isoformat()).mkdir(parents=True)
-    return root
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    ensure_ingest_schema(connection)
-    yield connection
-    connection.close()
-
-
-def write(landing: Path, name: str, text: str, day: date = DAY) -> Path:
-    path = landing / day.isoformat() / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode("utf-8"))
-    return path
 
 
 def quarantine(con) -> dict[int, str]:
