@@ -13,8 +13,12 @@
     change which row of a key wins, even on other days. Their pre-hook therefore collects the
     keys the changed days held before (in the model's table) and hold now (in the raw layer),
     deletes those keys from the model's table, and the model body re-ranks every raw row of
-    exactly those keys. The post-hook moves the watermark. The watermark is read from the same
-    table by the pre-hook and the body, and only the post-hook moves it, so both agree.
+    exactly those keys. The post-hook stamps, in intermediate.lot_changes, the lots of the rows
+    that differ between before and after, and moves the watermark. The watermark is read by
+    the pre-hook and the body, and only the post-hook moves it, so both see the same days.
+
+    Lot-keyed models (lot_keyed_config) then delete and rebuild the rows of the lots that
+    int_changed_lots lists after their own watermark (every row, when it lists a null lot).
 -#}
 
 {% macro create_incremental_state() -%}
