@@ -6,6 +6,7 @@ yields a reason string or null, and a row is good when no rule has anything to s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import polars as pl
@@ -120,40 +121,45 @@ def _column_reasons(column: Column, present: bool) -> list[pl.Expr]:
     return reasons
 
 
-def _feed_rule_reasons(feed: Feed, columns: set[str]) -> list[pl.Expr]:
-    reasons: list[pl.Expr] = []
+def _feed_rules(feed: Feed, value: Callable[[str], pl.Expr]) -> list[tuple[pl.Expr, pl.Expr]]:
+    """The feed's extra rules as (condition, reason) pairs over `value(name)`, the typed value
+    of a column; the one list both the full rules and the screen use."""
+    rules: list[tuple[pl.Expr, pl.Expr]] = []
     if "defects_within_sample" in feed.extra_rules:
-        defects = _parsed(feed.column("defect_count"))
-        sample = _parsed(feed.column("sample_size"))
-        reasons.append(
-            pl.when(defects > sample).then(pl.format("defect_count {} above sample_size {}", defects, sample))
-        )
+        defects, sample = value("defect_count"), value("sample_size")
+        rules.append((defects > sample, pl.format("defect_count {} above sample_size {}", defects, sample)))
     if "movement_quantity_sign" in feed.extra_rules:
-        movement = _text("movement_type")
-        quantity = _parsed(feed.column("quantity"))
+        movement, quantity = value("movement_type"), value("quantity")
         moves_stock = movement.is_in(list(STOCK_MOVING_MOVEMENTS))
         # adjustment is signed; hold and release change status, not quantity, so 0 is fine.
-        reasons.append(
-            pl.when(movement.is_in(["hold", "release"]) & (quantity < 0)).then(
-                pl.format("negative quantity {} for a {}", _text("quantity"), movement)
+        rules.append(
+            (
+                movement.is_in(["hold", "release"]) & (quantity < 0),
+                pl.format("negative quantity {} for a {}", _text("quantity"), movement),
             )
         )
-        reasons.append(
-            pl.when(moves_stock & (quantity < 0)).then(
-                pl.format("negative quantity {} for a {} (must be > 0)", _text("quantity"), movement)
+        rules.append(
+            (
+                moves_stock & (quantity < 0),
+                pl.format("negative quantity {} for a {} (must be > 0)", _text("quantity"), movement),
             )
         )
-        reasons.append(
-            pl.when(moves_stock & (quantity == 0)).then(pl.format("zero quantity for a {} (must be > 0)", movement))
-        )
+        rules.append((moves_stock & (quantity == 0), pl.format("zero quantity for a {} (must be > 0)", movement)))
     if "receipt_has_supplier" in feed.extra_rules:
-        supplier = _text("supplier_code") if "supplier_code" in columns else pl.lit(None, dtype=pl.String)
-        reasons.append(
-            pl.when((_text("movement_type") == "receipt") & supplier.is_null()).then(
-                pl.lit("receipt without supplier_code")
+        rules.append(
+            (
+                (value("movement_type") == "receipt") & value("supplier_code").is_null(),
+                pl.lit("receipt without supplier_code"),
             )
         )
-    return reasons
+    return rules
+
+
+def _feed_rule_reasons(feed: Feed, columns: set[str]) -> list[pl.Expr]:
+    def value(name: str) -> pl.Expr:
+        return _parsed(feed.column(name)) if name in columns else pl.lit(None)
+
+    return [pl.when(condition).then(reason) for condition, reason in _feed_rules(feed, value)]
 
 
 def _typed_value(column: Column) -> pl.Expr:
@@ -226,22 +232,12 @@ _SURE = "__sure"
 
 
 def _feed_rule_flags(feed: Feed, present: set[str]) -> list[pl.Expr]:
-    """The conditions of `_feed_rule_reasons` on the screened (stripped, typed) columns."""
+    """The conditions of `_feed_rules` on the screened (stripped, typed) columns."""
 
     def typed(name: str) -> pl.Expr:
         return pl.col(_typed_name(name)) if name in present else pl.lit(None)
 
-    flags: list[pl.Expr] = []
-    if "defects_within_sample" in feed.extra_rules:
-        flags.append(typed("defect_count") > typed("sample_size"))
-    if "movement_quantity_sign" in feed.extra_rules:
-        movement, quantity = typed("movement_type"), typed("quantity")
-        moves_stock = movement.is_in(list(STOCK_MOVING_MOVEMENTS))
-        flags.append(movement.is_in(["hold", "release"]) & (quantity < 0))
-        flags.append(moves_stock & (quantity <= 0))
-    if "receipt_has_supplier" in feed.extra_rules:
-        flags.append((typed("movement_type") == "receipt") & typed("supplier_code").is_null())
-    return flags
+    return [condition for condition, _ in _feed_rules(feed, typed)]
 
 
 def _checked(frame: pl.DataFrame, feed: Feed, source_columns: list[str]) -> pl.DataFrame:
