@@ -123,9 +123,7 @@
         create or replace temp table {{ replaced_rows_table() }} as
         select built.*
         from {{ this }} as built
-        where exists (
-            select 1 from {{ changed_keys_table() }} as changed where {{ key_match('built', target_keys, 'changed') }}
-        );
+        {{ of_changed_keys('built', target_keys) }};
 
         delete from {{ this }} as built
         using {{ changed_keys_table() }} as changed
@@ -147,9 +145,7 @@
         rebuilt as (
             select built.*
             from {{ this }} as built
-            where exists (
-                select 1 from {{ changed_keys_table() }} as changed where {{ key_match('built', target_keys, 'changed') }}
-            )
+            {{ of_changed_keys('built', target_keys) }}
         ),
 
         differing as (
@@ -171,13 +167,14 @@
 {%- endmacro %}
 
 
-{#- In the body of such a model: keep the raw rows (alias `alias`) of the changed keys. -#}
-{% macro of_changed_keys(alias, raw_keys) -%}
+{#- A where clause keeping the rows (alias `alias`, key columns `keys`) of the changed keys:
+    raw rows in the body of such a model, its own rows in its hooks. -#}
+{% macro of_changed_keys(alias, keys) -%}
     {%- if building_incrementally() -%}
         where exists (
             select 1
             from {{ changed_keys_table() }} as changed
-            where {{ key_match(alias, raw_keys, 'changed') }}
+            where {{ key_match(alias, keys, 'changed') }}
         )
     {%- endif -%}
 {%- endmacro %}
