@@ -134,20 +134,20 @@ def _defect_trends(con: duckdb.DuckDBPyConnection) -> list[Section]:
 
 FEFO_RULE = (
     "A shipment line breaks first-expired-first-out when, at the moment it was shipped, the same site held "
-    "stock of an <em>older</em> lot of the same product (made or received on an earlier day) that was not past "
-    "its expiry date and not on hold. Stock at that moment is the running sum of the lot's movements at the site "
-    "(production, receipts, transfers, consumption, shipments, scrap, write-offs, returns, adjustments); hold "
-    "status is the lot's latest hold or release before the shipment. Lots made the same day are not compared. "
-    "Stock reserved for another order, or at another location of the site that the picker could not reach, is "
-    "not known to the warehouse, so some breaches may have a reason."
+    "stock of another lot of the same product that expires <em>earlier</em> than the lot shipped, was not yet "
+    "past its expiry date and was not on hold. Stock at that moment is the running sum of the lot's movements at "
+    "the site (production, receipts, transfers, consumption, shipments, scrap, write-offs, returns, adjustments); "
+    "hold status is the lot's latest hold or release before the shipment. A lot without an expiry date expires "
+    "last. Stock reserved for another order, or at another location of the site that the picker could not reach, "
+    "is not known to the warehouse, so some breaches may have a reason."
 )
 
 
 def _expiry_waste(con: duckdb.DuckDBPyConnection) -> list[Section]:
     at_risk = queries.stock_at_risk(con)
-    violations = queries.fefo_violations(con)
+    breaches = queries.fefo_breach_count(con)
     shipment_lines = queries.shipment_line_count(con)
-    share = f"{len(violations) / shipment_lines:.1%}" if shipment_lines else "0%"
+    share = f"{breaches / shipment_lines:.1%}" if shipment_lines else "0%"
     return [
         Section(
             "Expiry write-offs by month and site",
@@ -174,11 +174,11 @@ def _expiry_waste(con: duckdb.DuckDBPyConnection) -> list[Section]:
         ),
         Section(
             "First-expired-first-out breaches",
-            figure_html(expiry.fefo_violations_figure(violations), "fefo-violations")
-            + f'<p class="note">{len(violations):,} of {shipment_lines:,} shipment lines ({share}). '
+            figure_html(expiry.fefo_breaches_figure(queries.fefo_breaches_by_week(con)), "fefo-violations")
+            + f'<p class="note">{breaches:,} of {shipment_lines:,} shipment lines ({share}). '
             "The 100 most recent:</p>"
             + table_html(
-                violations.sort("shipped_at", descending=True).head(100),
+                queries.latest_fefo_breaches(con, limit=100),
                 {
                     "shipped_at": "shipped",
                     "shipment_id": "shipment",
@@ -186,11 +186,11 @@ def _expiry_waste(con: duckdb.DuckDBPyConnection) -> list[Section]:
                     "site_code": "site",
                     "product_code": "product",
                     "lot_code": "lot shipped",
-                    "made_or_received_date": "made",
-                    "oldest_lot_code": "older lot on hand",
-                    "oldest_made_or_received_date": "older lot made",
-                    "older_lot_count": "older lots",
-                    "older_quantity_on_hand": "older stock on hand",
+                    "expiry_date": "expires",
+                    "first_expiring_lot_code": "lot expiring first",
+                    "first_expiring_expiry_date": "it expires",
+                    "earlier_expiring_lot_count": "lots expiring earlier",
+                    "earlier_expiring_quantity_on_hand": "their stock on hand",
                     "customer_code": "customer",
                 },
                 table_id="fefo-table",

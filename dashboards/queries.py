@@ -379,132 +379,56 @@ def stock_age(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-# A shipment line breaks first-expired-first-out when, at the moment it was shipped, the same
-# site held positive stock of an older lot of the same product (made or received on an earlier
-# day) that was not past its expiry date and not on hold. Stock at a moment is the running sum
-# of the lot's movements at that site (int_stock_movements_unioned, the ledger the marts sum);
-# hold status is the latest hold or release movement of the lot before that moment.
-FEFO_VIOLATIONS_SQL = """
-with
-
-shipment_lines as (
-
-    select
-        shipment_lines.shipment_id,
-        shipment_lines.line_no,
-        shipment_lines.lot_code,
-        shipment_lines.product_code,
-        shipment_lines.site_code,
-        shipment_lines.customer_code,
-        shipment_lines.quantity_shipped,
-        shipment_lines.shipped_at,
-        shipment_lines.shipped_date,
-        lots.made_or_received_date,
-        lots.expiry_date
-    from main.fct_shipment_lines as shipment_lines
-    inner join main.dim_lots as lots on shipment_lines.lot_code = lots.lot_code
-
-),
-
-ledger as (
-
-    select
-        movements.lot_code,
-        movements.site_code,
-        movements.moved_at,
-        sum(movements.quantity_change) over (
-            partition by movements.lot_code, movements.site_code
-            order by movements.moved_at, movements.movement_key
-            rows between unbounded preceding and current row
-        ) as quantity_after,
-        lead(movements.moved_at) over (
-            partition by movements.lot_code, movements.site_code
-            order by movements.moved_at, movements.movement_key
-        ) as next_moved_at
-    from intermediate.int_stock_movements_unioned as movements
-
-),
-
-positions as (
-
-    select
-        ledger.lot_code,
-        ledger.site_code,
-        lots.product_code,
-        lots.made_or_received_date,
-        lots.expiry_date,
-        ledger.moved_at as held_from,
-        coalesce(ledger.next_moved_at, timestamp '9999-12-31') as held_until,
-        ledger.quantity_after
-    from ledger
-    inner join main.dim_lots as lots on ledger.lot_code = lots.lot_code
-    where ledger.quantity_after > 0
-
-),
-
-hold_events as (
-
-    select lot_code, moved_at, movement_type
-    from staging.stg_raw__inventory_movements
-    where movement_type in ('hold', 'release')
-
-),
-
-older_stock as (
-
-    select
-        shipment_lines.shipment_id,
-        shipment_lines.line_no,
-        positions.lot_code as older_lot_code,
-        positions.made_or_received_date as older_made_or_received_date,
-        positions.expiry_date as older_expiry_date,
-        positions.quantity_after as older_quantity_on_hand
-    from shipment_lines
-    inner join positions
-        on
-            shipment_lines.site_code = positions.site_code
-            and shipment_lines.product_code = positions.product_code
-            and positions.lot_code != shipment_lines.lot_code
-            and positions.made_or_received_date < shipment_lines.made_or_received_date
-            and shipment_lines.shipped_at >= positions.held_from
-            and shipment_lines.shipped_at < positions.held_until
-            and (positions.expiry_date is null or positions.expiry_date >= shipment_lines.shipped_date)
-    where not coalesce((
-        select hold_events.movement_type = 'hold'
-        from hold_events
-        where hold_events.lot_code = positions.lot_code and hold_events.moved_at <= shipment_lines.shipped_at
-        order by hold_events.moved_at desc
-        limit 1
-    ), false)
-
-)
-
-select
-    shipment_lines.shipment_id,
-    shipment_lines.line_no,
-    shipment_lines.site_code,
-    shipment_lines.product_code,
-    shipment_lines.lot_code,
-    shipment_lines.made_or_received_date,
-    shipment_lines.customer_code,
-    cast(shipment_lines.quantity_shipped as double) as quantity_shipped,
-    shipment_lines.shipped_at,
-    shipment_lines.shipped_date,
-    count(*) as older_lot_count,
-    arg_min(older_stock.older_lot_code, older_stock.older_made_or_received_date) as oldest_lot_code,
-    min(older_stock.older_made_or_received_date) as oldest_made_or_received_date,
-    cast(sum(older_stock.older_quantity_on_hand) as double) as older_quantity_on_hand
-from shipment_lines
-inner join older_stock
-    on shipment_lines.shipment_id = older_stock.shipment_id and shipment_lines.line_no = older_stock.line_no
-group by all
-order by shipment_lines.shipped_at, shipment_lines.shipment_id, shipment_lines.line_no
-"""
+# First-expired-first-out breaches are a mart (main.fct_fefo_breaches, its rule in its model),
+# built incrementally with the day's data: the page reads totals, weeks and the latest lines.
 
 
-def fefo_violations(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Shipment lines that broke first-expired-first-out (rule: FEFO_VIOLATIONS_SQL's comment)."""
-    return _frame(con, FEFO_VIOLATIONS_SQL)
+def fefo_breach_count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select count(*) from main.fct_fefo_breaches").fetchone()[0]
+
+
+def fefo_breaches_by_week(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Breaching shipment lines per week (Monday) and shipping site.
+    Columns: week, site_code, lines, quantity_shipped."""
+    return _frame(
+        con,
+        """
+        select
+            date_trunc('week', shipped_date) as week,
+            site_code,
+            count(*) as lines,
+            cast(sum(quantity_shipped) as double) as quantity_shipped
+        from main.fct_fefo_breaches
+        group by all
+        order by week, site_code
+        """,
+    )
+
+
+def latest_fefo_breaches(con: duckdb.DuckDBPyConnection, limit: int = 100) -> pl.DataFrame:
+    """The most recent breaching shipment lines, newest first."""
+    return _frame(
+        con,
+        """
+        select
+            shipped_at,
+            shipment_id,
+            line_no,
+            site_code,
+            product_code,
+            lot_code,
+            expiry_date,
+            first_expiring_lot_code,
+            first_expiring_expiry_date,
+            earlier_expiring_lot_count,
+            cast(earlier_expiring_quantity_on_hand as double) as earlier_expiring_quantity_on_hand,
+            customer_code
+        from main.fct_fefo_breaches
+        order by shipped_at desc, shipment_id, line_no
+        limit ?
+        """,
+        [limit],
+    )
 
 
 def shipment_line_count(con: duckdb.DuckDBPyConnection) -> int:

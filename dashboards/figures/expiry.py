@@ -179,17 +179,12 @@ def stock_age_figure(stock_age: pl.DataFrame) -> go.Figure:
     return fig
 
 
-def fefo_violations_figure(violations: pl.DataFrame) -> go.Figure:
-    """Shipment lines that broke first-expired-first-out, per week and site."""
+def fefo_breaches_figure(weekly: pl.DataFrame) -> go.Figure:
+    """Shipment lines that broke first-expired-first-out, per week and site
+    (queries.fefo_breaches_by_week)."""
     title = "Shipment lines that broke first-expired-first-out, by week and site"
-    if violations.is_empty():
+    if weekly.is_empty():
         return empty_figure(title, "no shipment broke first-expired-first-out")
-    weekly = (
-        violations.with_columns(pl.col("shipped_date").dt.truncate("1w").alias("week"))
-        .group_by("week", "site_code")
-        .agg(pl.len().alias("lines"), pl.col("quantity_shipped").sum())
-        .sort("week")
-    )
     fig = go.Figure()
     for index, site in enumerate(sorted(weekly["site_code"].unique().to_list())):
         rows = weekly.filter(pl.col("site_code") == site)

@@ -32,6 +32,14 @@
     create table if not exists intermediate.lot_changes (
         lot_code varchar,
         stamped_at timestamp not null
+    );
+    -- From when the runs of usable stock (int_lot_stock_runs) of a site and product changed:
+    -- what the first-expired-first-out breaches re-check. Null columns stand for everything.
+    create table if not exists intermediate.stock_run_changes (
+        site_code varchar,
+        product_code varchar,
+        changed_from timestamp,
+        stamped_at timestamp not null
     )
 {%- endmacro %}
 
@@ -237,11 +245,15 @@
 
 
 {#- Pre-hook of a lot-keyed model: fix the set of changed lots for this run, then delete
-    the model's rows of those lots (any of lot_columns). -#}
-{% macro delete_changed_lots(lot_columns) -%}
+    the model's rows of those lots (any of lot_columns); log_stock_runs: log the changed
+    lots' runs first (int_lot_stock_runs). -#}
+{% macro delete_changed_lots(lot_columns, log_stock_runs=false) -%}
     {%- if building_incrementally() -%}
         create or replace temp table {{ changed_lots_table() }} as
         select * from {{ changed_lots() }};
+        {%- if log_stock_runs %}
+        {{ log_stock_run_changes() }};
+        {%- endif %}
 
         delete from {{ this }} as built
         where
@@ -261,14 +273,15 @@
 
 {#- Config of a model whose rows each belong to the lots in lot_columns (one or two) and are
     computed from those lots' rows alone: a run rebuilds the rows of the changed lots. -#}
-{% macro lot_keyed_config(lot_columns) -%}
+{% macro lot_keyed_config(lot_columns, log_stock_runs=false) -%}
     -- depends_on: {{ ref('int_changed_lots') }}
+    {%- set post_hooks = ["{{ log_stock_run_changes() }}"] if log_stock_runs else [] %}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_lots(" ~ tojson(lot_columns) ~ ") }}",
-        post_hook="{{ record_lot_watermark() }}",
+        pre_hook="{{ delete_changed_lots(" ~ tojson(lot_columns) ~ ", " ~ tojson(log_stock_runs) ~ ") }}",
+        post_hook=post_hooks + ["{{ record_lot_watermark() }}"],
     ) }}
 {%- endmacro %}
 

@@ -6,6 +6,11 @@ of a key wins); then a re-send of 2026-03-06 without its inspection I-3, so the 
 delivery of I-3 (2026-03-05) wins again, and of 2026-03-04 with lot K1 made at another site
 (which moves the consumptions into K1 to that site in the stock ledger of K1's inputs). Every table dbt made must equal, row for row, what
 one build of the same final data makes.
+
+Two more days add a first-expired-first-out breach at site P4 (lot FEFO-NEW shipped twice while
+FEFO-OLD, expiring earlier, is on the shelf); the last step delivers, late, a scrap of FEFO-OLD
+between the two shipments, so the later shipment is no breach any more: an incremental build
+must re-check a line it had already judged.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ import duckdb
 import pytest
 
 from batchtrack.warehouse_schema import ensure_ingest_schema
-from tests.integration.test_dbt_warehouse import NETWORK, load_feed_day, run_dbt, write_network
+from tests.integration.test_dbt_warehouse import (
+    NETWORK,
+    _movement,
+    _production,
+    _shipment,
+    load_feed_day,
+    run_dbt,
+    write_network,
+)
 
 SCHEMAS = ("staging", "intermediate", "main")
 # Run bookkeeping, not data: when each model last caught up, and what changed when.
@@ -24,6 +37,7 @@ NOT_DATA = {
     ("intermediate", "incremental_watermarks"),
     ("intermediate", "lot_changes"),
     ("intermediate", "int_changed_lots"),
+    ("intermediate", "stock_run_changes"),
 }
 
 
@@ -43,12 +57,46 @@ def _tables(path: Path) -> dict[tuple[str, str], list[tuple]]:
         }
 
 
+def _fefo_days(path: Path) -> None:
+    with duckdb.connect(str(path)) as con:
+        ensure_ingest_schema(con)
+        load_feed_day(
+            con,
+            "2026-03-11",
+            "production",
+            [
+                # 5 days of shelf life: sellable (40% left) until 2026-03-14
+                _production("FEFO-OLD", "FIN-CAKE", "P4", "L1", "2026-03-11T06:00:00", 100, expiry_date="2026-03-16"),
+                _production("FEFO-NEW", "FIN-CAKE", "P4", "L1", "2026-03-11T08:00:00", 100, expiry_date="2026-03-18"),
+            ],
+        )
+        load_feed_day(
+            con,
+            "2026-03-11",
+            "shipments",
+            [_shipment("SHF", 1, "FEFO-NEW", "FIN-CAKE", 10, "2026-03-11T12:00:00", "P4", "C1")],
+        )
+        load_feed_day(
+            con,
+            "2026-03-12",
+            "shipments",
+            [_shipment("SHF", 2, "FEFO-NEW", "FIN-CAKE", 10, "2026-03-12T10:00:00", "P4", "C1")],
+        )
+
+
 def _last_resends(path: Path) -> None:
     k1_moved = [{**NETWORK["2026-03-04"]["production"][0], "site_code": "P3"}]
     with duckdb.connect(str(path)) as con:
         ensure_ingest_schema(con)
         load_feed_day(con, "2026-03-06", "inspections", [])
         load_feed_day(con, "2026-03-04", "production", k1_moved)
+        # delivered late: FEFO-OLD left the shelf before the second shipment of FEFO-NEW
+        load_feed_day(
+            con,
+            "2026-03-12",
+            "inventory",
+            [_movement("MF1", "FEFO-OLD", "FIN-CAKE", "P4", "scrap", 100, "2026-03-12T09:00:00")],
+        )
 
 
 def _build(tmp: Path, warehouse: Path) -> None:
@@ -64,11 +112,18 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
     write_network(stepwise, days[:4], resends=False)
     _build(tmp, stepwise)
     write_network(stepwise, days[4:])
+    _fefo_days(stepwise)
     _build(tmp, stepwise)
+    with duckdb.connect(str(stepwise), read_only=True) as con:
+        judged = con.execute(
+            "select shipment_id, line_no from main.fct_fefo_breaches where shipment_id = 'SHF' order by all"
+        ).fetchall()
+    assert judged == [("SHF", 1), ("SHF", 2)]
     _last_resends(stepwise)
     _build(tmp, stepwise)
     whole = tmp / "whole.duckdb"
     write_network(whole)
+    _fefo_days(whole)
     _last_resends(whole)
     _build(tmp, whole)
     return stepwise, whole
@@ -77,13 +132,14 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
 def test_an_incremental_build_equals_a_build_of_everything(warehouses):
     stepwise, whole = _tables(warehouses[0]), _tables(warehouses[1])
     assert sorted(stepwise) == sorted(whole)
+    assert [row[:2] for row in whole[("main", "fct_fefo_breaches")] if row[0] == "SHF"] == [("SHF", 1)]
     differing = [name for name in whole if stepwise[name] != whole[name]]
     assert not differing, f"tables that differ after the incremental build: {differing}"
 
 
 def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
-    """The last re-sends change lot K1 alone: the last build rebuilt K1 and the lots consumed
-    into it (their consumption rows carry K1's site), nothing else."""
+    """The last re-sends change lots K1 and FEFO-OLD alone: the last build rebuilt them and the
+    lots consumed into K1 (their consumption rows carry K1's site), nothing else."""
     with duckdb.connect(str(warehouses[0]), read_only=True) as con:
         last_build = con.execute(
             "select list(lot_code order by lot_code) from intermediate.int_changed_lots "
@@ -95,5 +151,5 @@ def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
         inspections_changed = con.execute(
             "select max(changed_at) from ingest.feed_day_changes where feed = 'inspections'"
         ).fetchone()[0]
-    assert last_build == ["D2", "GHOST", "K1", "SG1"]
+    assert last_build == ["D2", "FEFO-OLD", "GHOST", "K1", "SG1"]
     assert staged == inspections_changed
