@@ -150,8 +150,9 @@ def _ingestion_section(report: dict) -> list[str]:
         )
     return [
         *lines,
-        "ingest: batchtrack.ingestion.ingest_feed_day for every (feed, day) into a fresh DuckDB file (read, validate,",
-        "quarantine, load). read_csv: DuckDB's create table as select * from read_csv([all files of the feed]) into",
+        "ingest: batchtrack.ingestion.ingest_feed_days over every day of a feed (once for its CSV days, once for its",
+        "Parquet days), as the raw asset calls it, into a fresh DuckDB file (read, validate, quarantine, load).",
+        "read_csv: DuckDB's create table as select * from read_csv([all files of the feed]) into",
         "another fresh file, in the fastest of the forms tried (form; all forms are in bench.json).",
     ]
 

@@ -1,11 +1,15 @@
-"""Load one feed of one landing day into the raw layer, replacing what that day delivered.
+"""Load feeds of landing days into the raw layer, replacing what each day delivered.
 
-Each call is one DuckDB transaction: the day's old rows of the feed go, the new rows and
-their quarantine come in, and the load state follows; a failure rolls all of it back.
+A run over many days reads and validates them first and then writes them together, a batch
+of days in one DuckDB transaction: each day's old rows of the feed go, its new rows and
+their quarantine come in, and the load state follows. A failure rolls the batch back and
+writes its days one by one again, so the days before the failing one keep their loads and
+no day is ever half-written.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,7 +20,12 @@ import polars as pl
 from batchtrack.feeds import Feed
 from batchtrack.ingestion.landing import LandingFile, landing_files
 from batchtrack.ingestion.reader import HeaderError, read_landing_file
-from batchtrack.ingestion.validation import ValidatedRows, validate_rows
+from batchtrack.ingestion.validation import FILE, ValidatedRows, validate_files
+
+# Rows (of the files read) held in memory before the days read so far are written: large
+# enough that a transaction's fixed cost (commit, checkpoint) is spread over many days, small
+# enough that a year of a feed is not held in memory at once.
+BATCH_ROWS = 500_000
 
 
 @dataclass
@@ -31,6 +40,29 @@ class FeedDayResult:
     errors: list[str] = field(default_factory=list)  # files rejected whole, with why
 
 
+@dataclass
+class _AcceptedFile:
+    landing_file: LandingFile
+    file_hash: str
+    text: pl.DataFrame  # as read: validated when its batch is written
+    loaded_before: bool  # a version of it is in the warehouse, to be replaced
+
+
+@dataclass
+class _DayDelivery:
+    """One (day, feed) read and validated: what writing it changes."""
+
+    result: FeedDayResult
+    gone: list[str]  # files of the earlier delivery that this one no longer has
+    accepted: list[_AcceptedFile]
+    rejected: list[tuple[LandingFile, str, str]]  # file, hash, error
+    clear_rejections: bool  # earlier rejections of this day are recorded
+
+    @property
+    def rows_in(self) -> int:
+        return sum(accepted.text.height for accepted in self.accepted)
+
+
 def ingest_feed_day(
     con: duckdb.DuckDBPyConnection,
     landing: Path,
@@ -40,35 +72,93 @@ def ingest_feed_day(
     force: bool = False,
     loaded_at: datetime | None = None,
 ) -> FeedDayResult:
-    """Bring raw.<feed> in line with what the landing folder of `day` holds for `feed`.
+    """Bring raw.<feed> in line with what the landing folder of `day` holds for `feed`
+    (see `ingest_feed_days`)."""
+    return ingest_feed_days(con, landing, [day], feed, force=force, loaded_at=loaded_at)[0]
+
+
+def ingest_feed_days(
+    con: duckdb.DuckDBPyConnection,
+    landing: Path,
+    days: Iterable[date],
+    feed: Feed,
+    *,
+    force: bool = False,
+    loaded_at: datetime | None = None,
+) -> list[FeedDayResult]:
+    """Bring raw.<feed> in line with what the landing folders of `days` hold for `feed`,
+    day after day in the order given; one result per day.
 
     Unless `force`, a day whose files have the same hashes as when they were loaded is
     left alone. A file whose header lacks a required column is recorded in
-    ingest.rejected_files and its previously loaded version (if any) stays.
+    ingest.rejected_files and its previously loaded version (if any) stays. When a day
+    fails (an unreadable file, a database error), the days before it are loaded and the
+    error is raised.
     """
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
+    days = list(days)
+    state = _load_state(con, feed, days)
+    results: list[FeedDayResult] = []
+    batch: list[_DayDelivery] = []
+    batch_rows = 0
+    for day in days:
+        try:
+            delivery = _read_day(landing, day, feed, state.get(day, ({}, False)), force)
+        except Exception:
+            _write_batch(con, feed, batch, loaded_at)  # the days read before it
+            raise
+        if isinstance(delivery, FeedDayResult):
+            results.append(delivery)
+            continue
+        results.append(delivery.result)
+        batch.append(delivery)
+        batch_rows += delivery.rows_in
+        if batch_rows >= BATCH_ROWS:
+            _write_batch(con, feed, batch, loaded_at)
+            batch, batch_rows = [], 0
+    _write_batch(con, feed, batch, loaded_at)
+    return results
+
+
+def _load_state(
+    con: duckdb.DuckDBPyConnection, feed: Feed, days: list[date]
+) -> dict[date, tuple[dict[str, str], bool]]:
+    """Per day: the hashes of the files loaded from it, and whether a rejection is recorded."""
+    state: dict[date, tuple[dict[str, str], bool]] = {}
+    if not days:
+        return state
+    rows = con.execute(
+        "select landing_date, source_file, file_hash, false from ingest.loaded_files "
+        "where feed = $feed and landing_date in (select unnest($days::date[])) "
+        "union all "
+        "select landing_date, source_file, null, true from ingest.rejected_files "
+        "where feed = $feed and landing_date in (select unnest($days::date[]))",
+        {"days": days, "feed": feed.name},
+    ).fetchall()
+    for day, source_file, file_hash, is_rejection in rows:
+        previous, _ = state.setdefault(day, ({}, False))
+        if is_rejection:
+            state[day] = (previous, True)
+        else:
+            previous[source_file] = file_hash
+    return state
+
+
+def _read_day(
+    landing: Path, day: date, feed: Feed, state: tuple[dict[str, str], bool], force: bool
+) -> _DayDelivery | FeedDayResult:
+    """What the day's files bring, validated; a FeedDayResult alone when there is nothing to write."""
     if not (landing / day.isoformat()).is_dir():
         # No folder (archived, or a day in the middle of a run's range that was never sent):
         # what was loaded from it stays. Only a re-sent folder without a file removes that file.
         return FeedDayResult(feed.name, day, "absent")
+    previous, pending_rejections = state
     files = landing_files(landing, day, feed)
     hashes = {landing_file.relative_path: landing_file.sha256() for landing_file in files}
-    previous: dict[str, str] = {}
-    pending_rejections = 0
-    for source_file, file_hash, is_rejection in con.execute(
-        "select source_file, file_hash, false from ingest.loaded_files where landing_date = $day and feed = $feed "
-        "union all "
-        "select source_file, null, true from ingest.rejected_files where landing_date = $day and feed = $feed",
-        {"day": day, "feed": feed.name},
-    ).fetchall():
-        if is_rejection:
-            pending_rejections += 1
-        else:
-            previous[source_file] = file_hash
     if not force and hashes == previous and not pending_rejections:
         return FeedDayResult(feed.name, day, "unchanged" if files else "absent", files=sorted(hashes))
 
-    accepted: list[tuple[LandingFile, str, ValidatedRows]] = []
+    accepted: list[_AcceptedFile] = []
     rejected: list[tuple[LandingFile, str]] = []
     if len(files) > 1:
         # Both shipments.csv and shipments.parquet: one delivery in two forms is ambiguous.
@@ -87,165 +177,238 @@ def ingest_feed_day(
         content, file_hash = landing_file.read()
         hashes[landing_file.relative_path] = file_hash
         try:
-            accepted.append((landing_file, file_hash, validate_rows(read_landing_file(landing_file, content), feed)))
+            text = read_landing_file(landing_file, content)
         except HeaderError as error:
             rejected.append((landing_file, str(error)))
+            continue
+        accepted.append(_AcceptedFile(landing_file, file_hash, text, landing_file.relative_path in previous))
 
     result = FeedDayResult(feed.name, day, "loaded", files=sorted(hashes))
-    con.begin()
-    try:
-        # Files of the earlier delivery that this one no longer has go first, so that a
-        # day re-sent as Parquet instead of CSV does not clash with its own old rows.
-        gone = sorted(set(previous) - set(hashes))
-        for source_file in gone:
-            _delete_file_rows(con, feed, day, source_file)
-        for landing_file, file_hash, rows in accepted:
-            loaded, quarantined = _replace_file(
-                con, landing_file, file_hash, rows, loaded_at, loaded_before=landing_file.relative_path in previous
-            )
-            result.rows_loaded += loaded
-            result.rows_quarantined += quarantined
-            result.rows_in += rows.rows_in
-        for landing_file, error in rejected:
-            con.execute(
-                "insert or replace into ingest.rejected_files values (?, ?, ?, ?, ?, ?)",
-                [
-                    day,
-                    feed.name,
-                    landing_file.relative_path,
-                    hashes[landing_file.relative_path],
-                    error,
-                    loaded_at,
-                ],
-            )
-            result.errors.append(error)
-        if pending_rejections:
-            con.execute(
-                "delete from ingest.rejected_files where landing_date = ? and feed = ? and source_file not in "
-                "(select unnest(?::varchar[]))",
-                [
-                    day,
-                    feed.name,
-                    [landing_file.relative_path for landing_file, _ in rejected],
-                ],
-            )
-        if accepted or rejected or gone:
-            con.execute("insert or replace into ingest.feed_day_changes values (?, ?, ?)", [day, feed.name, loaded_at])
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+    result.errors = [error for _, error in rejected]
     if rejected:
         result.status = "rejected"
     elif not files:
         result.status = "removed" if previous else "absent"
-    return result
+    # Files of the earlier delivery that this one no longer has go first, so that a
+    # day re-sent as Parquet instead of CSV does not clash with its own old rows.
+    gone = sorted(set(previous) - set(hashes))
+    return _DayDelivery(
+        result,
+        gone,
+        accepted,
+        [(landing_file, hashes[landing_file.relative_path], error) for landing_file, error in rejected],
+        pending_rejections,
+    )
 
 
-def _delete_file_rows(con: duckdb.DuckDBPyConnection, feed: Feed, day: date, source_file: str) -> None:
+def _write_batch(con: duckdb.DuckDBPyConnection, feed: Feed, batch: list[_DayDelivery], loaded_at: datetime) -> None:
+    """Validate and write the days of `batch` in one transaction; if that fails, one day per
+    transaction, so the error is raised by the day that causes it with the days before it written."""
+    if not batch:
+        return
+    try:
+        _write_in_one_transaction(con, feed, batch, loaded_at)
+    except Exception:
+        if len(batch) == 1:
+            raise
+        for delivery in batch:
+            _write_in_one_transaction(con, feed, [delivery], loaded_at)
+
+
+def _write_in_one_transaction(
+    con: duckdb.DuckDBPyConnection, feed: Feed, batch: list[_DayDelivery], loaded_at: datetime
+) -> None:
+    accepted_files = [accepted for delivery in batch for accepted in delivery.accepted]
+    rows = validate_files([accepted.text for accepted in accepted_files], feed) if accepted_files else None
+    con.begin()
+    try:
+        _write_days(con, feed, batch, accepted_files, rows, loaded_at)
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _write_days(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    batch: list[_DayDelivery],
+    accepted_files: list[_AcceptedFile],
+    rows: ValidatedRows | None,
+    loaded_at: datetime,
+) -> None:
+    replaced = [(delivery.result.day, source_file) for delivery in batch for source_file in delivery.gone]
+    replaced += [
+        (delivery.result.day, accepted.landing_file.relative_path)
+        for delivery in batch
+        for accepted in delivery.accepted
+        if accepted.loaded_before
+    ]
+    if replaced:
+        _delete_file_rows(con, feed, replaced)
+
+    if rows is not None:
+        lineage = {
+            "landing_date": pl.Series([accepted.landing_file.day for accepted in accepted_files], dtype=pl.Date),
+            "source_file": pl.Series([accepted.landing_file.relative_path for accepted in accepted_files]),
+            "file_hash": pl.Series([accepted.file_hash for accepted in accepted_files], dtype=pl.String),
+        }
+
+        def with_lineage(frame: pl.DataFrame) -> pl.DataFrame:
+            files = frame.get_column(FILE)
+            return frame.with_columns(values.gather(files).alias(name) for name, values in lineage.items())
+
+        good, quarantined = _quarantine_known_keys(con, feed, with_lineage(rows.good), with_lineage(rows.quarantined))
+        _insert(
+            con,
+            good.drop(FILE),
+            f"insert into raw.{feed.name} by name select *, $loaded_at as loaded_at from incoming",
+            {"loaded_at": loaded_at},
+        )
+        if quarantined.height:
+            _insert(
+                con,
+                quarantined.drop(FILE),
+                "insert into main.quarantine select $feed, landing_date, source_file, line_number, "
+                "raw_record::json, reason, file_hash, $loaded_at from incoming",
+                {"feed": feed.name, "loaded_at": loaded_at},
+            )
+        loaded = _rows_per_file(good, len(accepted_files))
+        refused = _rows_per_file(quarantined, len(accepted_files))
+        files = pl.DataFrame(
+            {
+                **lineage,
+                "feed": pl.Series([feed.name] * len(accepted_files), dtype=pl.String),
+                "rows_in": pl.Series([accepted.text.height for accepted in accepted_files], dtype=pl.Int64),
+                "rows_loaded": pl.Series(loaded, dtype=pl.Int64),
+                "rows_quarantined": pl.Series(refused, dtype=pl.Int64),
+            }
+        )
+        _insert(
+            con,
+            files,
+            "insert or replace into ingest.loaded_files select landing_date, feed, source_file, file_hash, "
+            "rows_in, rows_loaded, rows_quarantined, $loaded_at from incoming",
+            {"loaded_at": loaded_at},
+        )
+        index = 0
+        for delivery in batch:
+            count = len(delivery.accepted)
+            delivery.result.rows_in = delivery.rows_in
+            delivery.result.rows_loaded = sum(loaded[index : index + count])
+            delivery.result.rows_quarantined = sum(refused[index : index + count])
+            index += count
+
+    for delivery in batch:
+        day = delivery.result.day
+        for landing_file, file_hash, error in delivery.rejected:
+            con.execute(
+                "insert or replace into ingest.rejected_files values (?, ?, ?, ?, ?, ?)",
+                [day, feed.name, landing_file.relative_path, file_hash, error, loaded_at],
+            )
+        if delivery.clear_rejections:
+            con.execute(
+                "delete from ingest.rejected_files where landing_date = ? and feed = ? and source_file not in "
+                "(select unnest(?::varchar[]))",
+                [day, feed.name, [landing_file.relative_path for landing_file, _, _ in delivery.rejected]],
+            )
+    changed = [delivery.result.day for delivery in batch if delivery.accepted or delivery.rejected or delivery.gone]
+    if changed:
+        con.execute(
+            "insert or replace into ingest.feed_day_changes select unnest($days::date[]), $feed, $loaded_at",
+            {"days": changed, "feed": feed.name, "loaded_at": loaded_at},
+        )
+
+
+def _rows_per_file(frame: pl.DataFrame, files: int) -> list[int]:
+    """Rows of each file (by FILE index) in `frame`."""
+    counts = [0] * files
+    for file, rows in frame.get_column(FILE).value_counts().iter_rows():
+        counts[file] = rows
+    return counts
+
+
+def _insert(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, statement: str, parameters: dict) -> None:
+    """Run an insert that selects from `frame` under the name `incoming`."""
+    con.register("incoming", frame.to_arrow())
+    try:
+        con.execute(statement, parameters)
+    finally:
+        con.unregister("incoming")
+
+
+def _delete_file_rows(con: duckdb.DuckDBPyConnection, feed: Feed, files: list[tuple[date, str]]) -> None:
     # landing_date is implied by source_file; saying it lets DuckDB skip the row groups of
     # other days (zone maps) instead of scanning the whole history.
+    days = [day for day, _ in files]
+    source_files = [source_file for _, source_file in files]
     for table in (f"raw.{feed.name}", "main.quarantine", "ingest.loaded_files"):
-        con.execute(f"delete from {table} where landing_date = ? and source_file = ?", [day, source_file])
-
-
-def _replace_file(
-    con: duckdb.DuckDBPyConnection,
-    landing_file: LandingFile,
-    file_hash: str,
-    rows: ValidatedRows,
-    loaded_at: datetime,
-    *,
-    loaded_before: bool = True,
-) -> tuple[int, int]:
-    feed = landing_file.feed
-    source_file = landing_file.relative_path
-    if loaded_before:  # else there is nothing of it to delete
-        _delete_file_rows(con, feed, landing_file.day, source_file)
-    good, quarantined = _quarantine_known_keys(con, feed, source_file, rows.good, rows.quarantined)
-
-    con.register("incoming_rows", good.to_arrow())
-    try:
         con.execute(
-            f"""
-            insert into raw.{feed.name} by name
-            select *, ?::date as landing_date, ? as source_file, ? as file_hash, ? as loaded_at
-            from incoming_rows
-            """,
-            [landing_file.day, source_file, file_hash, loaded_at],
+            f"delete from {table} where landing_date between $first and $last "
+            "and source_file in (select unnest($files::varchar[]))",
+            {"first": min(days), "last": max(days), "files": source_files},
         )
-    finally:
-        con.unregister("incoming_rows")
-    if quarantined.height:
-        con.register("incoming_quarantine", quarantined.to_arrow())
-        try:
-            con.execute(
-                """
-                insert into main.quarantine
-                select ?, ?::date, ?, line_number, raw_record::json, reason, ?, ?
-                from incoming_quarantine
-                """,
-                [feed.name, landing_file.day, source_file, file_hash, loaded_at],
-            )
-        finally:
-            con.unregister("incoming_quarantine")
-    con.execute(
-        "insert or replace into ingest.loaded_files values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            landing_file.day,
-            feed.name,
-            source_file,
-            file_hash,
-            rows.rows_in,
-            good.height,
-            quarantined.height,
-            loaded_at,
-        ],
-    )
-    return good.height, quarantined.height
 
 
 def _quarantine_known_keys(
     con: duckdb.DuckDBPyConnection,
     feed: Feed,
-    source_file: str,
     good: pl.DataFrame,
     quarantined: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Move rows whose key another file already loaded (another day, or the Parquet twin
-    of this file) to quarantine. Master data are snapshots, where the latest delivery wins."""
+    """Move rows whose key another file already loaded to quarantine: a file of another day
+    in the warehouse, or an earlier file of this batch (as if the days were loaded one after
+    another). Master data are snapshots, where the latest delivery wins.
+
+    Both frames carry FILE and source_file and are in load order (by FILE, then line)."""
     if not feed.key or feed.master_data or good.is_empty():
         return good, quarantined
-    keys = good.select(*feed.key, "line_number")
+    row = [FILE, "line_number"]
+    keys = good.select(*feed.key, *row, "source_file")
     con.register("incoming_keys", keys.to_arrow())
     try:
         join = " and ".join(f"loaded.{name} = incoming.{name}" for name in feed.key)
-        clashes = con.execute(
+        # The rows of the files this batch replaces are deleted already, in this transaction:
+        # one scan of the feed's history per batch, not per day.
+        in_warehouse = con.execute(
             f"""
-            select incoming.line_number, any_value(loaded.source_file), min(loaded.line_number)
+            select incoming.{FILE}, incoming.line_number,
+                any_value(loaded.source_file) as other_file, min(loaded.line_number) as other_line
             from incoming_keys as incoming
             join raw.{feed.name} as loaded on {join}
-            where loaded.source_file <> ?
-            group by incoming.line_number
-            """,
-            [source_file],
+            where loaded.source_file <> incoming.source_file
+            group by incoming.{FILE}, incoming.line_number
+            """
         ).pl()
     finally:
         con.unregister("incoming_keys")
+    clashes = in_warehouse.with_columns(pl.col(FILE).cast(pl.UInt32))
+    # Within the batch, a key's first row (among those the warehouse does not have yet) loads.
+    candidates = keys.join(clashes.select(row), on=row, how="anti", maintain_order="left")
+    is_first = candidates.select(pl.struct(feed.key).is_first_distinct()).to_series()
+    if not is_first.all():
+        firsts = candidates.filter(is_first).select(
+            *feed.key, pl.col("source_file").alias("other_file"), pl.col("line_number").alias("other_line")
+        )
+        repeats = candidates.filter(~is_first).join(firsts, on=list(feed.key), how="left")
+        clashes = pl.concat([clashes, repeats.select(clashes.columns)], how="vertical_relaxed")
     if clashes.is_empty():
         return good, quarantined
-    clashes.columns = ["line_number", "other_file", "other_line"]
     key_text = pl.format(", ".join(f"{name}='{{}}'" for name in feed.key), *[pl.col(n) for n in feed.key])
-    raw_columns = [name for name in feed.column_names]
-    moved = good.join(clashes, on="line_number", how="inner").select(
-        pl.col("line_number"),
-        pl.struct([pl.col(name).cast(pl.String) for name in raw_columns]).struct.json_encode().alias("raw_record"),
-        pl.format(
-            "duplicate key {} (already loaded from {} line {})",
-            key_text,
-            "other_file",
-            "other_line",
-        ).alias("reason"),
+    moved = (
+        good.join(clashes, on=row, how="inner")
+        .rechunk()  # pl.format over columns of unequal chunking panics in polars 1.3x
+        .select(
+            pl.col("line_number"),
+            pl.struct([pl.col(name).cast(pl.String) for name in feed.column_names])
+            .struct.json_encode()
+            .alias("raw_record"),
+            pl.format("duplicate key {} (already loaded from {} line {})", key_text, "other_file", "other_line").alias(
+                "reason"
+            ),
+            *[pl.col(name) for name in quarantined.columns if name not in ("line_number", "raw_record", "reason")],
+        )
     )
-    remaining = good.join(clashes.select("line_number"), on="line_number", how="anti")
-    return remaining, pl.concat([quarantined, moved]).sort("line_number")
+    remaining = good.join(clashes.select(row), on=row, how="anti", maintain_order="left")
+    quarantined = pl.concat([quarantined, moved.select(quarantined.columns)]).sort(row)
+    return remaining, quarantined

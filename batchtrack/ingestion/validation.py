@@ -16,6 +16,8 @@ from batchtrack.ingestion.reader import LINE_NUMBER, MALFORMED
 
 REASON = "__reason"
 RAW_RECORD = "__raw_record"
+# Which of the files given to `validate_files` a row comes from (its index in the list).
+FILE = "__file"
 
 # ISO 8601 date-time: local wall-clock part, then an optional offset. The offset is not
 # kept: the contract reads times without one as site local time, and a stated offset is
@@ -38,8 +40,8 @@ _TYPES = {
 
 @dataclass(frozen=True)
 class ValidatedRows:
-    good: pl.DataFrame  # contract columns typed, plus extra_columns and line_number
-    quarantined: pl.DataFrame  # line_number, raw_record (JSON text), reason
+    good: pl.DataFrame  # contract columns typed, plus extra_columns and line_number (and FILE)
+    quarantined: pl.DataFrame  # line_number, raw_record (JSON text), reason (and FILE)
 
     @property
     def rows_in(self) -> int:
@@ -205,6 +207,7 @@ def _screen(frame: pl.DataFrame, feed: Feed, present: set[str]) -> pl.DataFrame:
     columns = [column for column in feed.columns if column.name in present]
     stripped = frame.select(
         *[_text(column.name).alias(column.name) for column in columns],
+        pl.col(FILE),
         pl.col(LINE_NUMBER),
         pl.col(MALFORMED),
     )
@@ -223,6 +226,7 @@ def _screen(frame: pl.DataFrame, feed: Feed, present: set[str]) -> pl.DataFrame:
     bad += _feed_rule_flags(feed, present)
     return typed.select(
         *[pl.col(_typed_name(column.name)).alias(column.name) for column in columns],
+        pl.col(FILE),
         pl.col(LINE_NUMBER),
         ~pl.any_horizontal(flag.fill_null(False) for flag in bad).alias(_SURE),
     )
@@ -261,6 +265,7 @@ def _checked(frame: pl.DataFrame, feed: Feed, source_columns: list[str]) -> pl.D
         checked = checked.with_columns(pl.coalesce(pl.col(MALFORMED), pl.col(REASON)).alias(REASON))
     return checked.select(
         *[_parsed(column).alias(column.name) for column in feed.columns if column.name in present],
+        pl.col(FILE),
         pl.col(LINE_NUMBER),
         pl.col(REASON),
     )
@@ -272,44 +277,71 @@ def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
     Duplicate keys inside the file are quarantined here (the first occurrence loads);
     duplicates against rows already in the warehouse are the loader's business.
     """
-    source_columns = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED)]
+    rows = validate_files([frame], feed)
+    return ValidatedRows(good=rows.good.drop(FILE), quarantined=rows.quarantined.drop(FILE))
+
+
+def validate_files(frames: list[pl.DataFrame], feed: Feed) -> ValidatedRows:
+    """`validate_rows` of several files at once, each judged on its own (line numbers and
+    duplicate keys are per file); both frames carry FILE, the index of a row's file in
+    `frames`, and are in order of FILE, then line.
+
+    One pass over many small files costs far less than one pass per file: the fixed cost
+    of the rules (planning them, the reason texts of a few doubtful rows) is paid once.
+    """
+    by_header: dict[tuple[str, ...], list[pl.DataFrame]] = {}
+    for index, frame in enumerate(frames):
+        if MALFORMED not in frame.columns:
+            frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(MALFORMED))
+        # Files with the same columns (in the same order) are validated together.
+        frame = frame.with_columns(pl.lit(index, dtype=pl.UInt32).alias(FILE))
+        by_header.setdefault(tuple(frame.columns), []).append(frame)
+    results = [
+        _validate_files_of_one_header(pl.concat(group, how="vertical", rechunk=False), feed)
+        for group in by_header.values()
+    ]
+    if len(results) == 1:
+        return results[0]
+    good = pl.concat([result.good for result in results], how="vertical").sort(FILE, maintain_order=True)
+    quarantined = pl.concat([result.quarantined for result in results], how="vertical").sort(FILE, maintain_order=True)
+    return ValidatedRows(good=good, quarantined=quarantined)
+
+
+def _validate_files_of_one_header(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
+    row = [FILE, LINE_NUMBER]  # what identifies a row
+    source_columns = [name for name in frame.columns if name not in (LINE_NUMBER, MALFORMED, FILE)]
     present = set(source_columns)
     extra = [name for name in source_columns if name not in feed.column_names]
     contract_present = [column.name for column in feed.columns if column.name in present]
-    if MALFORMED not in frame.columns:
-        frame = frame.with_columns(pl.lit(None, dtype=pl.String).alias(MALFORMED))
 
     screened = _screen(frame, feed, present)
     sure = screened.get_column(_SURE)
     if sure.all():
         candidates = screened.drop(_SURE)
-        flagged = pl.DataFrame(schema={LINE_NUMBER: pl.Int64, REASON: pl.String})
+        flagged = pl.DataFrame(schema={FILE: pl.UInt32, LINE_NUMBER: pl.Int64, REASON: pl.String})
     else:
         checked = _checked(frame.filter(~sure), feed, source_columns)
-        flagged = checked.filter(pl.col(REASON).is_not_null()).select(LINE_NUMBER, REASON)
-        passed = checked.filter(pl.col(REASON).is_null()).select(*contract_present, LINE_NUMBER)
+        flagged = checked.filter(pl.col(REASON).is_not_null()).select(*row, REASON)
+        passed = checked.filter(pl.col(REASON).is_null()).select(*contract_present, *row)
         candidates = screened.filter(sure).drop(_SURE)
         if passed.height:
             # A row that `_screen` doubted but that passes every rule, in file order.
-            candidates = pl.concat([candidates, passed], how="vertical_relaxed").sort(LINE_NUMBER)
+            candidates = pl.concat([candidates, passed], how="vertical_relaxed").sort(row)
 
     if feed.key and candidates.height:
         # Keys compare by value (line_no 1, 01 and +1 are one key): every repeat of a key
-        # among the otherwise good rows after its first is quarantined.
-        first = (
-            pl.struct(feed.key).is_first_distinct() if len(feed.key) > 1 else pl.col(feed.key[0]).is_first_distinct()
-        )
-        is_first = candidates.select(first).to_series()
+        # in a file among the otherwise good rows after its first is quarantined.
+        is_first = candidates.select(pl.struct(FILE, *feed.key).is_first_distinct()).to_series()
         if not is_first.all():
-            firsts = candidates.filter(is_first).select(*feed.key, pl.col(LINE_NUMBER).alias("__first_line"))
+            firsts = candidates.filter(is_first).select(FILE, *feed.key, pl.col(LINE_NUMBER).alias("__first_line"))
             # rechunk: pl.format over columns of unequal chunking panics in polars 1.3x
-            repeats = candidates.filter(~is_first).join(firsts, on=list(feed.key), how="left").rechunk()
+            repeats = candidates.filter(~is_first).join(firsts, on=[FILE, *feed.key], how="left").rechunk()
             key_description = pl.format(", ".join(f"{name}='{{}}'" for name in feed.key), *feed.key)
             duplicates = repeats.select(
-                LINE_NUMBER,
+                *row,
                 pl.format("duplicate key {} (first at line {})", key_description, "__first_line").alias(REASON),
             )
-            flagged = pl.concat([flagged, duplicates]).sort(LINE_NUMBER)
+            flagged = pl.concat([flagged, duplicates]).sort(row)
             candidates = candidates.filter(is_first)
 
     typed_columns = [
@@ -317,22 +349,29 @@ def validate_rows(frame: pl.DataFrame, feed: Feed) -> ValidatedRows:
         for column in feed.columns
     ]
     if extra:
-        extra_text = frame.select(pl.col(LINE_NUMBER), *[_text(name).alias(name) for name in extra])
+        extra_text = frame.select(*row, *[_text(name).alias(name) for name in extra])
         if extra_text.height != candidates.height:
-            extra_text = candidates.select(LINE_NUMBER).join(extra_text, on=LINE_NUMBER, how="left")
+            extra_text = candidates.select(*row).join(extra_text, on=row, how="left", maintain_order="left")
         extra_json = extra_text.select(pl.struct(extra).struct.json_encode()).to_series()
         candidates = candidates.with_columns(extra_json.alias("extra_columns"))
     else:
         candidates = candidates.with_columns(pl.lit(None, dtype=pl.String).alias("extra_columns"))
-    good = candidates.select(*typed_columns, pl.col("extra_columns"), pl.col(LINE_NUMBER).alias("line_number"))
+    good = candidates.select(
+        *typed_columns, pl.col("extra_columns"), pl.col(LINE_NUMBER).alias("line_number"), pl.col(FILE)
+    )
 
     raw_record = (
         pl.struct([pl.col(name) for name in source_columns]).struct.json_encode() if source_columns else pl.lit("{}")
     )
     if flagged.height:
-        quarantined = flagged.join(frame, on=LINE_NUMBER, how="left").select(
-            pl.col(LINE_NUMBER).alias("line_number"), raw_record.alias("raw_record"), pl.col(REASON).alias("reason")
+        quarantined = flagged.join(frame, on=row, how="left", maintain_order="left").select(
+            pl.col(LINE_NUMBER).alias("line_number"),
+            raw_record.alias("raw_record"),
+            pl.col(REASON).alias("reason"),
+            pl.col(FILE),
         )
     else:
-        quarantined = pl.DataFrame(schema={"line_number": pl.Int64, "raw_record": pl.String, "reason": pl.String})
+        quarantined = pl.DataFrame(
+            schema={"line_number": pl.Int64, "raw_record": pl.String, "reason": pl.String, FILE: pl.UInt32}
+        )
     return ValidatedRows(good=good, quarantined=quarantined)

@@ -6,7 +6,7 @@ import dagster as dg
 from pydantic import Field
 
 from batchtrack.feeds import FEEDS, Feed
-from batchtrack.ingestion import FeedDayResult, ingest_feed_day
+from batchtrack.ingestion import FeedDayResult, ingest_feed_days
 from pipelines.defs.partitions import landing_days
 from pipelines.defs.resources import WAREHOUSE_POOL, LandingResource, WarehouseResource
 
@@ -49,14 +49,14 @@ def build_raw_asset(feed: Feed) -> dg.AssetsDefinition:
         landing: LandingResource,
     ) -> dg.MaterializeResult:
         days = [date.fromisoformat(key) for key in context.partition_keys]
-        results: list[FeedDayResult] = []
         with warehouse.warehouse.connect(context.run.run_id) as con:
-            for day in days:
-                result = ingest_feed_day(con, landing.root, day, feed, force=config.force)
-                results.append(result)
+            # All days in one call: it writes many days per transaction. If a day fails, the
+            # days before it stay loaded in the run's working copy and the step fails.
+            results = ingest_feed_days(con, landing.root, days, feed, force=config.force)
+            for result in results:
                 if result.status in ("loaded", "rejected", "removed"):
                     context.log.info(
-                        f"{feed.name} {day}: {result.status}, {result.rows_loaded} loaded, "
+                        f"{feed.name} {result.day}: {result.status}, {result.rows_loaded} loaded, "
                         f"{result.rows_quarantined} quarantined"
                     )
                 for error in result.errors:
