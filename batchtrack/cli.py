@@ -72,7 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_warehouse(recall)
 
     quality = commands.add_parser("quality", help="what the quality checks find, most serious first")
-    quality.add_argument("--date", type=_day, help="only the rows delivered on this landing day")
+    quality.add_argument(
+        "--date", type=_day, help="check the rows delivered on this landing day now (default: the latest findings)"
+    )
     _add_warehouse(quality)
 
     reports = commands.add_parser("reports", help="draw the dashboards again from the published warehouse")
@@ -203,12 +205,14 @@ def cmd_recall(args: argparse.Namespace) -> int:
 
 def cmd_quality(args: argparse.Namespace) -> int:
     from batchtrack.warehouse import Warehouse
-    from quality_checks import format_findings, has_errors, run_quality_checks
+    from quality_checks import current_results, format_findings, has_errors, run_quality_checks
 
     settings = Settings.from_env(warehouse=args.warehouse)
     try:
         with Warehouse(settings.warehouse).open_readonly() as con:
-            results = run_quality_checks(con, day=args.date)
+            # Without --date: the latest result of every check and day, from the recorded runs
+            # and a check of any day changed since, so a long history is not checked again.
+            results = run_quality_checks(con, day=args.date) if args.date else current_results(con)
     except FileNotFoundError as error:
         print(f"batchtrack quality: {error}", file=sys.stderr)
         return 1

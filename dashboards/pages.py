@@ -247,14 +247,16 @@ def _data_quality(con: duckdb.DuckDBPyConnection, output_dir: Path) -> list[Sect
                     "severity": "severity",
                     "expectation": "expectation",
                     "failing_count": "failing rows",
+                    "failing_days": "landing days failing",
                     "sample_keys": "sample keys",
                     "description": "what it checks",
                 },
                 table_id="findings-table",
-                empty="every check of the latest run passed",
+                empty="every check passes on its latest result",
             ),
-            note="Failing rows per expectation from main.quality_findings (the latest run of each day), and the "
-            "checks that failed in the latest run with sample keys to look up.",
+            note="Failing rows per expectation and landing day from main.quality_findings (the latest result of each "
+            "check for each day: a daily run checks the days that changed), and the checks whose latest result "
+            "fails, with the days they fail on and sample keys to look up.",
         ),
     ]
 

@@ -504,40 +504,65 @@ def quarantine_rows(con: duckdb.DuckDBPyConnection, limit: int = 200) -> pl.Data
     )
 
 
+# A daily quality run re-checks only the landing days that changed (and those they reach), so the
+# result of a check for a day is the one of the latest run that checked that day. main.quality_runs
+# numbers the runs; a run that checked every day supersedes all before it. Findings without a
+# recorded run (a warehouse from before quality_runs) count as one whole run: the latest.
+def _runs_sql(con: duckdb.DuckDBPyConnection) -> str:
+    latest_whole_run = (
+        "select arg_max(run_id, checked_at) as run_id, 0 as run_number, true as is_full from main.quality_findings"
+    )
+    if not _table_exists(con, "main", "quality_runs"):
+        return latest_whole_run
+    return (
+        "select run_id, run_number, is_full from main.quality_runs "
+        f"union all {latest_whole_run} having not exists (select 1 from main.quality_runs)"
+    )
+
+
 def quality_findings_by_day(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Failing rows per day and expectation from main.quality_findings (the latest run of each
-    day; the day is the landing day a check was scoped to, else the day it ran)."""
+    """Failing rows per day and expectation from main.quality_findings: for a check per landing
+    day, the latest result of that day; for a check of all the data, the latest run of each day
+    it ran on."""
     if not _table_exists(con, "main", "quality_findings"):
         return pl.DataFrame(
             schema={"finding_date": pl.Date, "expectation": pl.String, "severity": pl.String, "failing_count": pl.Int64}
         )
     return _frame(
         con,
-        """
+        f"""
         with
+
+        runs as ({_runs_sql(con)}),
 
         findings as (
 
             select
-                coalesce(landing_date, cast(checked_at as date)) as finding_date,
-                expectation,
-                severity,
-                failing_count,
-                checked_at
-            from main.quality_findings
+                coalesce(findings.landing_date, cast(findings.checked_at as date)) as finding_date,
+                findings.landing_date is null as is_whole,
+                findings.expectation,
+                findings.severity,
+                findings.failing_count,
+                findings.checked_at,
+                runs.run_number
+            from main.quality_findings as findings
+            left join runs on findings.run_id = runs.run_id
 
         ),
 
         latest as (
 
             select * from findings
-            qualify checked_at = max(checked_at) over (partition by finding_date)
+            qualify row_number() over (
+                partition by expectation, finding_date, is_whole
+                order by checked_at desc, run_number desc nulls last
+            ) = 1
 
         )
 
         select finding_date, expectation, severity, cast(sum(failing_count) as bigint) as failing_count
         from latest
-        group by all
+        group by finding_date, expectation, severity
         having sum(failing_count) > 0
         order by finding_date, expectation
         """,
@@ -545,23 +570,61 @@ def quality_findings_by_day(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
 
 
 def latest_findings(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Every check of the latest run, failures first (errors before warnings), with sample keys."""
+    """The latest result of every check, failures first (errors before warnings), with sample keys
+    (the newest failing days' first); a check per landing day sums the latest result of each day
+    and names the days it fails on."""
     if not _table_exists(con, "main", "quality_findings"):
         return pl.DataFrame()
     return _frame(
         con,
-        """
+        f"""
+        with
+
+        runs as ({_runs_sql(con)}),
+
+        latest as (
+
+            select findings.*
+            from main.quality_findings as findings
+            join runs on findings.run_id = runs.run_id
+            where runs.run_number >= (select max(run_number) from runs where is_full)
+            qualify row_number() over (
+                partition by findings.expectation, findings.landing_date order by runs.run_number desc
+            ) = 1
+
+        ),
+
+        by_check as (
+
+            select
+                suite,
+                expectation,
+                severity,
+                bool_and(success) as success,
+                coalesce(sum(failing_count) filter (where not success), 0) as failing_count,
+                flatten(
+                    list(cast(sample_keys as varchar[]) order by landing_date desc) filter (where not success)
+                ) as sample_keys,
+                string_agg(cast(landing_date as varchar), ', ' order by landing_date)
+                    filter (where not success) as failing_days,
+                any_value(description) as description,
+                max(checked_at) as checked_at
+            from latest
+            group by suite, expectation, severity
+
+        )
+
         select
             suite,
             expectation,
             severity,
             success,
-            failing_count,
-            cast(sample_keys as varchar) as sample_keys,
+            cast(failing_count as bigint) as failing_count,
+            cast(to_json(coalesce(sample_keys, [])[1:20]) as varchar) as sample_keys,
+            failing_days,
             description,
             checked_at
-        from main.quality_findings
-        where run_id = (select arg_max(run_id, checked_at) from main.quality_findings)
+        from by_check
         order by success, case severity when 'error' then 0 else 1 end, failing_count desc, expectation
         """,
     )

@@ -3,11 +3,16 @@ expired lots, genealogy loops, open mass balances and daily volume anomalies.
 
 Each rule is computed in DuckDB SQL into a frame (one row per referencing row or lot) and then
 asserted with a Great Expectations expectation on that frame, whose result is what we report.
+
+The per-row rules answer per landing day; unlike a raw row suite, a day's answer also depends on
+other days (a lot produced later, a hold sent late, the days before it). Each such rule says
+which days a change can reach (`*_days_reached`), so a daily run re-checks those and no others.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -97,18 +102,53 @@ REFERENCES: tuple[Reference, ...] = (
 )
 
 
-def _day_filter(alias: str, day: date | None) -> tuple[str, list]:
-    return (f"{alias}.landing_date = ?", [day]) if day else ("true", [])
+def _day_list(day: date | None, days: Collection[date] | None) -> list[date] | None:
+    if day:
+        return [day]
+    return None if days is None else sorted(set(days))
+
+
+def _day_filter(alias: str, days: list[date] | None) -> tuple[str, list]:
+    if days is None:
+        return "true", []
+    return f"{alias}.landing_date in (select unnest(?::date[]))", [days]
+
+
+def reference_days_reached(con: duckdb.DuckDBPyConnection, changed: Collection[date]) -> set[date]:
+    """The days whose reference checks a change can alter: the changed days, and every day with a
+    reference that has no origin now. The second is not the day's own doing: its lot can be
+    produced on any later day, a re-sent day can take an origin away, and `as_of` moving on turns
+    a reference within grace into an overdue one. A day whose references all resolve stays
+    resolved (origins are never taken away by time), and a day that failed and is now resolved is
+    found from its stored finding (the runner adds it). One anti-join in DuckDB, no frame."""
+    unresolved = " union ".join(
+        f"""
+        select distinct referencing.landing_date
+        from raw.{reference.feed} as referencing
+        left join {reference.origins} as known on referencing.{reference.lot_column} = known.lot_code
+        where known.lot_code is null and ({reference.where})
+        """
+        for reference in REFERENCES
+    )
+    rows = con.execute(f"{LOT_ORIGINS_SQL} {unresolved}").fetchall()
+    return set(changed) | {row[0] for row in rows}
 
 
 def reference_checks(
-    con: duckdb.DuckDBPyConnection, *, as_of: date, grace_days: int, day: date | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date,
+    grace_days: int,
+    day: date | None = None,
+    days: Collection[date] | None = None,
 ) -> list[CheckResult]:
     """Every referenced lot is known. Late data is normal: a reference stays a warning for
-    `grace_days` after the day it landed, and is an error after that."""
+    `grace_days` after the day it landed, and is an error after that. All rows, those of `day`,
+    or one result per day of `days`."""
+    day_list = _day_list(day, days)
     results: list[CheckResult] = []
     for reference in REFERENCES:
-        day_sql, params = _day_filter("referencing", day)
+        day_sql, params = _day_filter("referencing", day_list)
         keys = ", ".join(f"referencing.{column}" for column in reference.key_columns)
         frame = con.execute(
             f"""
@@ -141,7 +181,7 @@ def reference_checks(
                 )
             ],
             key_columns=key_columns,
-            landing_date=day,
+            days=day_list,
         )
         results += validate_frame(
             recent,
@@ -156,20 +196,72 @@ def reference_checks(
                 )
             ],
             key_columns=key_columns,
-            landing_date=day,
+            days=day_list,
         )
     return results
 
 
-def timeline_checks(con: duckdb.DuckDBPyConnection, *, day: date | None = None) -> list[CheckResult]:
-    """Events in order: no lot consumed or shipped before it was made, none shipped on hold or expired."""
-    day_sql, params = _day_filter("consumption", day)
+def timeline_days_reached(con: duckdb.DuckDBPyConnection, changed: Collection[date]) -> set[date]:
+    """The days whose timeline checks a change can alter: the changed days, and the days that
+    consume or ship a lot whose origin (made_at, expiry) or hold status the changed days speak
+    about: its production or receipt, its holds and releases, its product's shelf life. A day
+    that failed and is now fixed (a row taken away) is found from its stored finding instead.
+
+    Not reached: a re-sent day that takes away a `release` puts its lot back on hold for the
+    shipments after it without naming the lot any more; those are found on their day's next
+    change or the next run without a watermark (a new warehouse)."""
+    if not changed:
+        return set()
+    rows = con.execute(
+        """
+        with changed_days as (select unnest(?::date[]) as landing_date),
+        latest_products as (
+            select product_code, landing_date, shelf_life_days,
+                lag(shelf_life_days) over (partition by product_code order by landing_date, line_number)
+                    as previous_shelf_life_days
+            from raw.products
+            qualify row_number() over (partition by product_code order by landing_date desc, line_number desc) = 1
+        ),
+        changed_shelf_life as (
+            select product_code from latest_products
+            where landing_date in (select landing_date from changed_days)
+                and previous_shelf_life_days is distinct from shelf_life_days
+        ),
+        touched_lots as (
+            select lot_code from raw.production
+            where landing_date in (select landing_date from changed_days)
+                or product_code in (select product_code from changed_shelf_life)
+            union
+            select lot_code from raw.inventory
+            where (landing_date in (select landing_date from changed_days)
+                    and movement_type in ('receipt', 'hold', 'release'))
+                or (movement_type = 'receipt' and product_code in (select product_code from changed_shelf_life))
+        )
+        select distinct landing_date from raw.consumption
+        where input_lot_code in (select lot_code from touched_lots)
+        union
+        select distinct landing_date from raw.shipments
+        where lot_code in (select lot_code from touched_lots)
+        """,
+        [sorted(changed)],
+    ).fetchall()
+    return set(changed) | {row[0] for row in rows}
+
+
+def timeline_checks(
+    con: duckdb.DuckDBPyConnection, *, day: date | None = None, days: Collection[date] | None = None
+) -> list[CheckResult]:
+    """Events in order: no lot consumed or shipped before it was made, none shipped on hold or expired.
+    All rows, those of `day`, or one result per day of `days`."""
+    day_list = _day_list(day, days)
+    day_sql, params = _day_filter("consumption", day_list)
     consumed = con.execute(
         f"""
         {LOT_ORIGINS_SQL}
         select
             consumption.input_lot_code,
             consumption.lot_code,
+            consumption.landing_date,
             consumption.consumed_at,
             lot_origins.made_at as input_made_at
         from raw.consumption as consumption
@@ -195,10 +287,10 @@ def timeline_checks(con: duckdb.DuckDBPyConnection, *, day: date | None = None) 
             )
         ],
         key_columns=["input_lot_code", "lot_code"],
-        landing_date=day,
+        days=day_list,
     )
 
-    day_sql, params = _day_filter("shipments", day)
+    day_sql, params = _day_filter("shipments", day_list)
     shipped = con.execute(
         f"""
         {LOT_ORIGINS_SQL},
@@ -211,6 +303,7 @@ def timeline_checks(con: duckdb.DuckDBPyConnection, *, day: date | None = None) 
             shipments.lot_code,
             shipments.shipment_id,
             shipments.line_no,
+            shipments.landing_date,
             shipments.shipped_at,
             cast(cast(shipments.shipped_at as date) as timestamp) as shipped_date,
             lot_origins.made_at,
@@ -255,7 +348,7 @@ def timeline_checks(con: duckdb.DuckDBPyConnection, *, day: date | None = None) 
             ),
         ],
         key_columns=["lot_code", "shipment_id", "line_no"],
-        landing_date=day,
+        days=day_list,
     )
     return results
 
@@ -410,10 +503,33 @@ def _deviation(count: int, previous: list[int]) -> tuple[float, float, float]:
     return abs(count - median) / spread, median, spread
 
 
+def volume_days_reached(
+    con: duckdb.DuckDBPyConnection, changed: Collection[date], *, window_days: int = 14, weekday_weeks: int = 5
+) -> set[date]:
+    """The days whose volume checks a change can alter: a changed day itself, the `window_days`
+    delivered days after it (it is in their window) and the same weekday in the `weekday_weeks`
+    weeks after it (it is in their weekday normal)."""
+    if not changed:
+        return set()
+    delivered = sorted({pd.Timestamp(value).date() for value in daily_counts(con)["landing_date"]})
+    reached = set(changed)
+    for position, landing_date in enumerate(delivered):
+        later = delivered[position + 1 : position + 1 + window_days]
+        if landing_date in changed:
+            reached.update(later)
+            reached.update(
+                day
+                for day in delivered[position + 1 :]
+                if day.weekday() == landing_date.weekday() and day <= landing_date + timedelta(weeks=weekday_weeks)
+            )
+    return reached
+
+
 def volume_checks(
     con: duckdb.DuckDBPyConnection,
     *,
     day: date | None = None,
+    days: Collection[date] | None = None,
     window_days: int = 14,
     min_history_days: int = 7,
     mad_multiplier: float = 5.0,
@@ -423,7 +539,9 @@ def volume_checks(
 
     Plants run a weekly rhythm (a quiet Sunday is normal), so a day outside the recent normal is
     still accepted when it is within the normal of the same weekday over the previous
-    `weekday_weeks` weeks."""
+    `weekday_weeks` weeks. Every day, `day`, or one result per day of `days`."""
+    day_list = _day_list(day, days)
+    wanted = None if day_list is None else set(day_list)
     counts = daily_counts(con)
     results: list[CheckResult] = []
     for feed in TRANSACTION_FEEDS:
@@ -432,7 +550,7 @@ def volume_checks(
         rows = []
         for position, row in history.iterrows():
             landing_date = row["landing_date"]
-            if day is not None and landing_date != day:
+            if wanted is not None and landing_date not in wanted:
                 continue
             previous = history.iloc[max(0, position - window_days) : position]
             if len(previous) < min_history_days:
@@ -474,6 +592,6 @@ def volume_checks(
                 )
             ],
             key_columns=["volume_key"],
-            landing_date=day,
+            days=day_list,
         )
     return results

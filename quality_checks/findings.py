@@ -1,14 +1,18 @@
-"""The warehouse table `main.quality_findings`: one row per check per run, beside `main.quarantine`,
-so trends ("how many unknown lots per day this month?") are one SQL query away."""
+"""The warehouse table `main.quality_findings`: one row per check (and landing day, where the check
+is per day) per run, beside `main.quarantine`, so trends ("how many unknown lots per day this
+month?") are one SQL query away. `main.quality_runs` says what each run covered, so the latest
+result of every check and day can be read back although a daily run re-checks only some days."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 
 import duckdb
+import pandas as pd
 
+from batchtrack.warehouse_schema import table_columns
 from quality_checks.results import CheckResult
 
 FINDINGS_DDL = """
@@ -22,13 +26,44 @@ CREATE TABLE IF NOT EXISTS main.quality_findings (
     success BOOLEAN NOT NULL,
     failing_count BIGINT NOT NULL,
     sample_keys JSON NOT NULL,
-    description VARCHAR NOT NULL
+    description VARCHAR NOT NULL,
+    checked_count BIGINT
 )
+"""
+
+# One row per quality run that wrote findings. `changes_through` is the watermark: the latest
+# ingest.feed_day_changes stamp the run had seen, so the next run re-checks the days stamped after
+# it. A loader stamp, not the clock of this process, so a clock difference cannot skip a day.
+# `is_full`: the run checked every day, so every finding before it is superseded.
+QUALITY_RUNS_DDL = """
+CREATE TABLE IF NOT EXISTS main.quality_runs (
+    run_id VARCHAR PRIMARY KEY,
+    run_number BIGINT NOT NULL,
+    checked_at TIMESTAMP NOT NULL,
+    changes_through TIMESTAMP,
+    is_full BOOLEAN NOT NULL,
+    days_checked BIGINT NOT NULL
+)
+"""
+
+# The latest result of each check, and of each landing day for a check that is per day: the rows
+# of runs since the latest run that checked every day, the latest run first.
+LATEST_FINDINGS_SQL = """
+select findings.*
+from main.quality_findings as findings
+join main.quality_runs as runs on findings.run_id = runs.run_id
+where runs.run_number >= (select coalesce(max(run_number), 0) from main.quality_runs where is_full)
+qualify row_number() over (
+    partition by findings.expectation, findings.landing_date order by runs.run_number desc
+) = 1
 """
 
 
 def ensure_findings_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(FINDINGS_DDL)
+    # A warehouse from before checked_count: add it (older rows keep null).
+    con.execute("ALTER TABLE main.quality_findings ADD COLUMN IF NOT EXISTS checked_count BIGINT")
+    con.execute(QUALITY_RUNS_DDL)
 
 
 def write_findings(
@@ -41,21 +76,139 @@ def write_findings(
     """Append one row per result (passes included, so a trend has its zeros); returns rows written."""
     ensure_findings_table(con)
     checked_at = checked_at or datetime.now().replace(microsecond=0)
-    rows = [
-        (
-            run_id,
-            checked_at,
-            result.landing_date,
-            result.suite,
-            result.expectation,
-            result.severity,
-            result.success,
-            result.failing_count,
-            json.dumps(list(result.sample_keys)),
-            result.description,
+    frame = pd.DataFrame(
+        [
+            {
+                "run_id": run_id,
+                "checked_at": checked_at,
+                "landing_date": result.landing_date,
+                "suite": result.suite,
+                "expectation": result.expectation,
+                "severity": result.severity,
+                "success": result.success,
+                "failing_count": result.failing_count,
+                "sample_keys": json.dumps(list(result.sample_keys)),
+                "description": result.description,
+                "checked_count": result.checked_count,
+            }
+            for result in results
+        ],
+        columns=[
+            "run_id",
+            "checked_at",
+            "landing_date",
+            "suite",
+            "expectation",
+            "severity",
+            "success",
+            "failing_count",
+            "sample_keys",
+            "description",
+            "checked_count",
+        ],
+    )
+    if not frame.empty:
+        # A frame, not executemany: a first run writes one row per check and day of the history.
+        frame["checked_count"] = frame["checked_count"].astype("Int64")
+        con.register("new_findings", frame)
+        try:
+            con.execute("insert into main.quality_findings by name select * from new_findings")
+        finally:
+            con.unregister("new_findings")
+    return len(frame)
+
+
+def record_quality_run(
+    con: duckdb.DuckDBPyConnection,
+    results: Iterable[CheckResult],
+    run_id: str,
+    *,
+    changes_through: datetime | None,
+    is_full: bool,
+    days_checked: int,
+    checked_at: datetime | None = None,
+) -> int:
+    """Write a run's findings and its watermark in one transaction: either the next run starts
+    after this run's days, or (on failure) it checks them again."""
+    checked_at = checked_at or datetime.now().replace(microsecond=0)
+    ensure_findings_table(con)
+    con.begin()
+    try:
+        written = write_findings(con, results, run_id, checked_at=checked_at)
+        con.execute(
+            """
+            insert into main.quality_runs
+            select ?, coalesce(max(run_number), 0) + 1, ?, ?, ?, ? from main.quality_runs
+            """,
+            [run_id, checked_at, changes_through, is_full, days_checked],
         )
-        for result in results
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return written
+
+
+def has_run_history(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when a run of this kind (per day, with a watermark) has written findings."""
+    if not table_columns(con, "main", "quality_runs") or not table_columns(con, "main", "quality_findings"):
+        return False
+    return con.execute("select count(*) > 0 from main.quality_runs").fetchone()[0]
+
+
+def last_watermark(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The feed_day_changes stamp the latest run had seen (None: no run yet, or it saw none)."""
+    if not has_run_history(con):
+        return None
+    return con.execute("select changes_through from main.quality_runs order by run_number desc limit 1").fetchone()[0]
+
+
+def latest_results(con: duckdb.DuckDBPyConnection) -> list[CheckResult]:
+    """The latest stored result of every check (and day), as CheckResults ([] before any run)."""
+    if not has_run_history(con):
+        return []
+    rows = con.execute(
+        f"""
+        select suite, expectation, severity, success, failing_count, sample_keys, description,
+            landing_date, checked_count
+        from ({LATEST_FINDINGS_SQL})
+        """
+    ).fetchall()
+    return [
+        CheckResult(
+            suite=suite,
+            expectation=expectation,
+            severity=severity,
+            success=success,
+            failing_count=failing_count,
+            sample_keys=tuple(json.loads(sample_keys)),
+            description=description,
+            landing_date=landing_date,
+            checked_count=checked_count,
+        )
+        for (
+            suite,
+            expectation,
+            severity,
+            success,
+            failing_count,
+            sample_keys,
+            description,
+            landing_date,
+            checked_count,
+        ) in rows
     ]
-    if rows:
-        con.executemany("INSERT INTO main.quality_findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return len(rows)
+
+
+def failing_days(con: duckdb.DuckDBPyConnection, suites: Iterable[str]) -> set[date]:
+    """The landing days whose latest result of a check in `suites` failed."""
+    if not has_run_history(con):
+        return set()
+    rows = con.execute(
+        f"""
+        select distinct landing_date from ({LATEST_FINDINGS_SQL})
+        where not success and landing_date is not null and suite in (select unnest(?::varchar[]))
+        """,
+        [list(suites)],
+    ).fetchall()
+    return {row[0] for row in rows}

@@ -7,6 +7,7 @@ the files that hold them; their reasons are in the table quarantine.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import duckdb
@@ -17,21 +18,26 @@ from quality_checks.results import CheckResult
 from quality_checks.validation import Check, validate_frame
 
 
-def landing_checks(con: duckdb.DuckDBPyConnection, *, day: date | None = None) -> list[CheckResult]:
+def landing_checks(
+    con: duckdb.DuckDBPyConnection, *, day: date | None = None, days: Collection[date] | None = None
+) -> list[CheckResult]:
+    """The files of every day, of `day`, or of each day of `days` (one result per day)."""
+    day_list = [day] if day else (None if days is None else sorted(set(days)))
     frame = con.execute(
         """
-        select source_file, feed, 'loaded' as status, rows_quarantined
+        select source_file, feed, landing_date, 'loaded' as status, rows_quarantined
         from ingest.loaded_files
-        where ?::date is null or landing_date = ?::date
+        where $days is null or landing_date in (select unnest($days::date[]))
         union all
-        select source_file, feed, 'rejected' as status, 0 as rows_quarantined
+        select source_file, feed, landing_date, 'rejected' as status, 0 as rows_quarantined
         from ingest.rejected_files
-        where ?::date is null or landing_date = ?::date
+        where $days is null or landing_date in (select unnest($days::date[]))
         order by source_file
         """,
-        [day, day, day, day],
+        {"days": day_list},
     ).df()
-    frame = frame if not frame.empty else pd.DataFrame(columns=["source_file", "feed", "status", "rows_quarantined"])
+    if frame.empty:
+        frame = pd.DataFrame(columns=["source_file", "feed", "landing_date", "status", "rows_quarantined"])
     checks = [
         Check(
             "landing.files_accepted",
@@ -47,4 +53,4 @@ def landing_checks(con: duckdb.DuckDBPyConnection, *, day: date | None = None) -
             gxe.ExpectColumnValuesToBeBetween(column="rows_quarantined", max_value=0),
         ),
     ]
-    return validate_frame(frame, suite="landing", checks=checks, key_columns=["source_file"], landing_date=day)
+    return validate_frame(frame, suite="landing", checks=checks, key_columns=["source_file"], days=day_list)

@@ -6,6 +6,7 @@ suites pass; they are the second line of defence (a loader bug, a hand-edited ta
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
 import duckdb
@@ -192,24 +193,44 @@ def _select_list(feed: Feed, present: dict[str, str]) -> str:
     return ", ".join([*columns, *extra, "landing_date", "line_number"])
 
 
-def row_checks(con: duckdb.DuckDBPyConnection, feed: Feed, day: date | None = None) -> list[CheckResult]:
-    """Values of the rows delivered (on `day`, or ever): not null, in set, positive, in order."""
+def _day_list(day: date | None, days: Collection[date] | None) -> list[date] | None:
+    if day:
+        return [day]
+    return None if days is None else sorted(set(days))
+
+
+def row_checks(
+    con: duckdb.DuckDBPyConnection,
+    feed: Feed,
+    day: date | None = None,
+    *,
+    days: Collection[date] | None = None,
+    key_days: Collection[date] | None = None,
+) -> list[CheckResult]:
+    """Values of the rows delivered (on `day`, on each of `days`, or ever): not null, in set, positive,
+    in order. A row's answer depends on that row alone, so a day is checked when it changed.
+
+    The key is compared across deliveries, per day of `key_days` (default: the same days)."""
     present = table_columns(con, "raw", feed.name)
     if not present:
         return []
-    where = "where landing_date = ?" if day else ""
-    params = [day] if day else []
+    day_list = _day_list(day, days)
+    in_days = "where landing_date in (select unnest(?::date[]))"
+    where = in_days if day_list is not None else ""
+    params = [day_list] if day_list is not None else []
     frame = con.execute(f"select {_select_list(feed, present)} from raw.{feed.name} {where}", params).df()
     keys = ROW_KEYS[feed.name]
-    results = validate_frame(
-        frame, suite=f"raw.{feed.name}", checks=_row_checks(feed), key_columns=keys, landing_date=day
-    )
+    results = validate_frame(frame, suite=f"raw.{feed.name}", checks=_row_checks(feed), key_columns=keys, days=day_list)
     if feed.key and not feed.master_data:
         # A key must be unique across deliveries, so a day's keys are compared with every day's.
         key_list = ", ".join(feed.key)
         columns = ", ".join(dict.fromkeys([*keys, *feed.key, "landing_date"]))
+        day_list = _day_list(None, key_days) if key_days is not None else day_list
+        params = [day_list] if day_list is not None else []
         scope = (
-            f"where ({key_list}) in (select ({key_list}) from raw.{feed.name} where landing_date = ?)" if day else ""
+            f"where ({key_list}) in (select ({key_list}) from raw.{feed.name} {in_days})"
+            if day_list is not None
+            else ""
         )
         key_frame = con.execute(f"select {columns} from raw.{feed.name} {scope}", params).df()
         results += validate_frame(
@@ -217,16 +238,24 @@ def row_checks(con: duckdb.DuckDBPyConnection, feed: Feed, day: date | None = No
             suite=f"raw.{feed.name}.keys",
             checks=[_key_unique_check(feed)],
             key_columns=keys,
-            landing_date=day,
+            days=day_list,
         )
     return results
 
 
-def raw_suite_results(con: duckdb.DuckDBPyConnection, day: date | None = None) -> list[CheckResult]:
+def raw_suite_results(
+    con: duckdb.DuckDBPyConnection,
+    day: date | None = None,
+    *,
+    days: Collection[date] | None = None,
+    key_days: Collection[date] | None = None,
+) -> list[CheckResult]:
+    """Every feed's suites: on all rows, on `day`, or per day of `days` (`key_days`, by default
+    `days`, for the key compared across deliveries)."""
     results: list[CheckResult] = []
     for feed in FEEDS:
         structure = schema_checks(con, feed)
         results += structure
         if all(result.success for result in structure):
-            results += row_checks(con, feed, day)
+            results += row_checks(con, feed, day, days=days, key_days=key_days)
     return results

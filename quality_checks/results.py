@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
@@ -23,6 +23,8 @@ class CheckResult:
     description: str
     landing_date: date | None = None
     checked_count: int | None = None  # rows (or groups) the expectation looked at
+    # For a check summed over days (`by_check`): the landing days it failed on.
+    failing_days: tuple[date, ...] = ()
     # The Great Expectations suite validation this check was part of (for Data Docs).
     validation: Any = field(default=None, repr=False, compare=False)
 
@@ -42,6 +44,34 @@ def by_seriousness(results: Iterable[CheckResult]) -> list[CheckResult]:
         results,
         key=lambda r: (r.success, SEVERITY_RANK[r.severity], -r.failing_count, r.expectation),
     )
+
+
+def by_check(results: Iterable[CheckResult]) -> list[CheckResult]:
+    """One result per check: the per-day results of a check summed (failing rows, sample keys,
+    rows checked), naming the days it failed on; a result for all days is kept as it is."""
+    groups: dict[tuple[str, str], list[CheckResult]] = {}
+    for result in results:
+        groups.setdefault((result.expectation, result.severity), []).append(result)
+    combined = []
+    for group in groups.values():
+        group.sort(key=lambda result: result.landing_date or date.min)
+        failed = [result for result in group if not result.success]
+        days = tuple(result.landing_date for result in failed if result.landing_date)
+        checked = [result.checked_count for result in group if result.checked_count is not None]
+        first = failed[0] if failed else group[0]
+        combined.append(
+            replace(
+                first,
+                success=not failed,
+                failing_count=sum(result.failing_count for result in failed),
+                # The newest days' rows first: the ones a person is likely still able to fix.
+                sample_keys=unique_keys(key for result in reversed(failed) for key in result.sample_keys),
+                landing_date=group[0].landing_date if len(group) == 1 else (days[0] if len(days) == 1 else None),
+                checked_count=sum(checked) if checked else None,
+                failing_days=days,
+            )
+        )
+    return combined
 
 
 def format_key(values: Sequence[Any]) -> str:

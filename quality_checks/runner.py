@@ -1,19 +1,28 @@
-"""One entry point: run every suite against a warehouse connection and return the results."""
+"""Run every suite against a warehouse connection and return the results: on all the data, on one
+landing day, or (a daily run) on the days whose data changed since the last run and the days
+those changes reach."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 
+from batchtrack.feeds import FEEDS
+from batchtrack.warehouse_schema import table_columns
 from quality_checks.cross_feed import (
     genealogy_loop_checks,
     mass_balance_checks,
     reference_checks,
+    reference_days_reached,
     timeline_checks,
+    timeline_days_reached,
     volume_checks,
+    volume_days_reached,
 )
+from quality_checks.findings import failing_days, last_watermark, latest_results
 from quality_checks.landing import landing_checks
 from quality_checks.raw_suites import raw_suite_results
 from quality_checks.results import CheckResult
@@ -46,6 +55,32 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
     return latest or date.today()
 
 
+@dataclass(frozen=True)
+class DaysChecked:
+    """The landing days each kind of check looks at, one result per check and day."""
+
+    rows: frozenset[date]  # landing files and raw row suites: a day's answer is its own rows'
+    keys: frozenset[date]  # keys unique across deliveries
+    references: frozenset[date]
+    timeline: frozenset[date]
+    volume: frozenset[date]
+
+    @classmethod
+    def same(cls, days: Collection[date]) -> DaysChecked:
+        days = frozenset(days)
+        return cls(days, days, days, days, days)
+
+
+@dataclass(frozen=True)
+class QualityRun:
+    """What a daily run checked and found; `changes_through` is the watermark to record with it."""
+
+    results: list[CheckResult]
+    changed_days: frozenset[date]
+    changes_through: datetime | None
+    is_full: bool  # every day was checked (first run, or no watermark)
+
+
 def run_quality_checks(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -59,20 +94,121 @@ def run_quality_checks(
     `day` limits the row-level checks to rows delivered on that landing day; genealogy loops and
     mass balance are properties of all the data and are always checked whole.
     """
+    return _run(con, as_of=as_of, days=None if day is None else DaysChecked.same([day]), settings=settings)
+
+
+def run_changed_day_checks(
+    con: duckdb.DuckDBPyConnection, *, as_of: date | None = None, settings: QualitySettings | None = None
+) -> QualityRun:
+    """The checks of a daily run: the landing days stamped in ingest.feed_day_changes after the
+    last recorded run (`record_quality_run`), each with one result per check, plus the days their
+    changes reach. Without a recorded run, every day. Genealogy loops and mass balance are
+    properties of all the data and are always checked whole."""
+    settings = settings or QualitySettings()
+    changes_through = _latest_change(con)
+    watermark = last_watermark(con)
+    is_full = watermark is None
+    if is_full:
+        changed = frozenset(_all_landing_days(con))
+        days = DaysChecked.same(changed)
+    else:
+        changed = frozenset(
+            row[0]
+            for row in con.execute(
+                "select distinct landing_date from ingest.feed_day_changes where changed_at > ?", [watermark]
+            ).fetchall()
+        )
+        days = _days_reached(con, changed, settings)
+    results = _run(con, as_of=as_of, days=days, settings=settings)
+    if _structure_broken(results):
+        # The row and cross-feed checks did not run on a broken raw table: the days stay to be checked.
+        return QualityRun(results, changed, watermark, is_full=False)
+    return QualityRun(results, changed, changes_through, is_full)
+
+
+def current_results(con: duckdb.DuckDBPyConnection, *, settings: QualitySettings | None = None) -> list[CheckResult]:
+    """The latest result of every check and day: what the recorded runs found, with the days
+    changed since checked now (read-only; nothing is recorded). Before any recorded run, every
+    check on all the data."""
+    stored = latest_results(con)
+    if not stored:
+        return run_quality_checks(con, settings=settings)
+    if _latest_change(con) == last_watermark(con):
+        return stored
+    run = run_changed_day_checks(con, settings=settings)
+    if run.is_full:
+        return run.results
+    latest = {(result.expectation, result.landing_date): result for result in stored}
+    latest.update({(result.expectation, result.landing_date): result for result in run.results})
+    return list(latest.values())
+
+
+def _days_reached(con: duckdb.DuckDBPyConnection, changed: frozenset[date], settings: QualitySettings) -> DaysChecked:
+    """Which days each kind of check must look at when `changed` changed.
+
+    A raw row's answer is its own: only the changed days. The other checks answer for a day from
+    other days' rows too, so they also look at the days a change reaches (see the *_days_reached
+    functions), and at the days whose latest stored result failed: the fix may have come from
+    another day (a lot produced late, a duplicate key's twin re-sent without it), and a failure
+    must not outlive its cause in the latest findings."""
+    key_suites = [f"raw.{feed.name}.keys" for feed in FEEDS]
+    return DaysChecked(
+        rows=changed,
+        keys=changed | failing_days(con, key_suites),
+        references=frozenset(reference_days_reached(con, changed) | failing_days(con, ["references"])),
+        timeline=frozenset(timeline_days_reached(con, changed) | failing_days(con, ["timeline"])),
+        volume=frozenset(volume_days_reached(con, changed, window_days=settings.volume_window_days)),
+    )
+
+
+def _structure_broken(results: list[CheckResult]) -> bool:
+    return any(result.is_error and result.suite.endswith(".schema") for result in results)
+
+
+def _latest_change(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    if not table_columns(con, "ingest", "feed_day_changes"):
+        return None
+    return con.execute("select max(changed_at) from ingest.feed_day_changes").fetchone()[0]
+
+
+def _all_landing_days(con: duckdb.DuckDBPyConnection) -> set[date]:
+    sources = [("ingest", "loaded_files"), ("ingest", "rejected_files"), ("ingest", "feed_day_changes")]
+    sources += [("raw", feed.name) for feed in FEEDS]
+    union = " union ".join(
+        f"select distinct landing_date from {schema}.{table}"
+        for schema, table in sources
+        if "landing_date" in table_columns(con, schema, table)
+    )
+    return {row[0] for row in con.execute(union).fetchall()} if union else set()
+
+
+def _run(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    as_of: date | None,
+    days: DaysChecked | None,
+    settings: QualitySettings | None,
+) -> list[CheckResult]:
+    """Every suite: on all rows (`days` None, one result per check) or per day of `days`."""
     settings = settings or QualitySettings()
     as_of = as_of or default_as_of(con)
-    results = landing_checks(con, day=day) + raw_suite_results(con, day)
-    structure_ok = not any(result.is_error for result in results)
-    if not structure_ok:
+
+    def scope(kind: str) -> dict:
+        return {} if days is None else {"days": getattr(days, kind)}
+
+    results = landing_checks(con, **scope("rows")) + raw_suite_results(
+        con, **scope("rows"), **({} if days is None else {"key_days": days.keys})
+    )
+    if _structure_broken(results):
         # The cross-feed SQL reads the contract columns; with one missing it can only crash.
         return results
-    results += reference_checks(con, as_of=as_of, grace_days=settings.grace_days, day=day)
-    results += timeline_checks(con, day=day)
+    results += reference_checks(con, as_of=as_of, grace_days=settings.grace_days, **scope("references"))
+    results += timeline_checks(con, **scope("timeline"))
     results += genealogy_loop_checks(con)
     results += mass_balance_checks(con)
     results += volume_checks(
         con,
-        day=day,
+        **scope("volume"),
         window_days=settings.volume_window_days,
         min_history_days=settings.volume_min_history_days,
         mad_multiplier=settings.volume_mad_multiplier,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from quality_checks.results import CheckResult, by_seriousness, has_errors
+from quality_checks.results import CheckResult, by_check, by_seriousness, has_errors
 
 SHOWN_KEYS = 10
+SHOWN_DAYS = 5
 
 
 def format_findings(results: Iterable[CheckResult], *, shown_keys: int = SHOWN_KEYS) -> str:
-    ordered = by_seriousness(results)
+    """One line per check (its per-day results summed), failures first, naming days and rows."""
+    ordered = by_seriousness(by_check(results))
     failed = [result for result in ordered if not result.success]
     errors = sum(1 for result in failed if result.severity == "error")
     warnings = len(failed) - errors
@@ -20,6 +22,10 @@ def format_findings(results: Iterable[CheckResult], *, shown_keys: int = SHOWN_K
     ]
     for result in failed:
         day = f" [{result.landing_date.isoformat()}]" if result.landing_date else ""
+        if len(result.failing_days) > 1:
+            shown_days = ", ".join(failing_day.isoformat() for failing_day in result.failing_days[-SHOWN_DAYS:])
+            etc = "..., " if len(result.failing_days) > SHOWN_DAYS else ""
+            day = f" [{len(result.failing_days)} days: {etc}{shown_days}]"
         rows = "row" if result.failing_count == 1 else "rows"
         lines.append(f"{result.severity.upper():7} {result.expectation}{day}: {result.failing_count} {rows}")
         lines.append(f"        {result.description}")

@@ -1,14 +1,16 @@
 """Runs expectations on a frame with Great Expectations 1.x and reads the result back as CheckResults.
 
 One ephemeral context per process: nothing is written to disk, suites live in this package's code.
+A frame that spans several landing days is validated once and its results are split by day, so a
+backfill of many days costs one validation per suite, not one per suite and day.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from functools import cache
 from typing import Any
 
@@ -16,7 +18,9 @@ import great_expectations as gx
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.data_context.types.base import ProgressBarsConfig
+from great_expectations.execution_engine import PandasExecutionEngine
 from great_expectations.expectations import Expectation
+from great_expectations.expectations.row_conditions import Condition
 
 from quality_checks.results import MAX_SAMPLE_KEYS, CheckResult, Severity, format_key, unique_keys
 
@@ -66,10 +70,15 @@ def validate_frame(
     suite: str,
     checks: Sequence[Check],
     key_columns: Sequence[str],
-    landing_date: date | None = None,
+    days: Collection[date] | None = None,
 ) -> list[CheckResult]:
-    """Validate `frame` against `checks` as one GX suite named `suite`; one CheckResult per check."""
-    if not checks:
+    """Validate `frame` against `checks` as one GX suite named `suite`.
+
+    Without `days`: one CheckResult per check, for the frame as a whole. With `days`: the frame has a
+    landing_date column and each check gets one CheckResult per day of `days` (a day without rows
+    passes, having checked none); rows of other days take part (a key compared across deliveries)
+    but are reported on their own day's run, not this one."""
+    if not checks or (days is not None and not days):
         return []
     by_name = {check.name: check for check in checks}
     expectations = []
@@ -81,17 +90,101 @@ def validate_frame(
     gx_suite = gx.ExpectationSuite(name=suite, expectations=expectations)
     keys = [column for column in key_columns if column in frame.columns]
     result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_SAMPLE_KEYS * 3}
-    if keys:
-        result_format["unexpected_index_column_names"] = keys
+    index_columns = keys
+    if days is not None:
+        # Every failing row with its day, to count and name them per day; a healthy day has none.
+        index_columns = list(dict.fromkeys([*keys, "landing_date"]))
+        result_format = {"result_format": "COMPLETE"}
+    if index_columns:
+        result_format["unexpected_index_column_names"] = index_columns
     batch = _batch_definition(suite).get_batch(batch_parameters={"dataframe": frame})
     validation: ExpectationSuiteValidationResult = batch.validate(gx_suite, result_format=result_format)
 
     results = []
+    row_days = None if days is None else _row_days(frame)
     for expectation_result in validation.results:
         check = by_name[expectation_result.expectation_config.meta["check"]]
-        results.append(_check_result(check, expectation_result, frame, keys, suite, landing_date, validation))
+        if row_days is None:
+            results.append(_check_result(check, expectation_result, frame, keys, suite, None, validation))
+        else:
+            results += _results_by_day(
+                check, expectation_result, frame, row_days, keys, suite, sorted(set(days)), validation
+            )
     order = {check.name: index for index, check in enumerate(checks)}
-    return sorted(results, key=lambda result: order[result.expectation])
+    return sorted(results, key=lambda result: (order[result.expectation], result.landing_date or date.min))
+
+
+def _results_by_day(
+    check: Check,
+    expectation_result: Any,
+    frame: pd.DataFrame,
+    row_days: pd.Series,
+    keys: list[str],
+    suite: str,
+    days: list[date],
+    validation: ExpectationSuiteValidationResult,
+) -> list[CheckResult]:
+    """One validation's result for one check, split into the result of each landing day."""
+    if _raised(expectation_result.exception_info or {}) or (
+        not expectation_result.success
+        and not check.frame_is_failing_rows
+        and "unexpected_index_list" not in (expectation_result.result or {})
+    ):
+        # Not evaluated, or a table-level answer that names no rows: it holds for every day alike.
+        whole = _check_result(check, expectation_result, frame, keys, suite, None, validation)
+        return [replace(whole, landing_date=day) for day in days]
+    checked = row_days[_condition_mask(frame, check.expectation)].value_counts()
+    failing: dict[date, list[str]] = {day: [] for day in days}
+    if check.frame_is_failing_rows:
+        for position, row in enumerate(frame[keys].to_dict("records")):
+            failing.setdefault(row_days.iloc[position], []).append(format_key([row[column] for column in keys]))
+    else:
+        for row in expectation_result.result.get("unexpected_index_list") or []:
+            failing.setdefault(as_date(row["landing_date"]), []).append(
+                format_key([_plain(row.get(column)) for column in keys])
+            )
+    results = []
+    for day in days:
+        failing_keys = failing[day]
+        results.append(
+            CheckResult(
+                suite=suite,
+                expectation=check.name,
+                severity=check.severity,
+                success=not failing_keys,
+                failing_count=len(failing_keys),
+                sample_keys=unique_keys(failing_keys),
+                description=check.description,
+                landing_date=day,
+                checked_count=int(checked.get(day, 0)),
+                validation=validation,
+            )
+        )
+    return results
+
+
+def _row_days(frame: pd.DataFrame) -> pd.Series:
+    """The landing day of each row as a date (DuckDB hands DATE columns to pandas as datetime64)."""
+    column = frame["landing_date"]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.dt.date
+    return column.map(as_date)
+
+
+def _condition_mask(frame: pd.DataFrame, expectation: Expectation) -> Any:
+    """The rows an expectation looks at: all, or those its row_condition keeps."""
+    condition = getattr(expectation, "row_condition", None)
+    if not isinstance(condition, Condition) or frame.empty:
+        return slice(None)
+    kept = frame.query(PandasExecutionEngine().condition_to_filter_clause(condition))
+    return frame.index.isin(kept.index)
+
+
+def as_date(value: Any) -> date:
+    """A landing_date as DuckDB or pandas hands it over (date, datetime, Timestamp) as a date."""
+    if isinstance(value, datetime | pd.Timestamp):
+        return value.date()
+    return value
 
 
 def _check_result(

@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.defs.dbt import warehouse_models
 from pipelines.defs.resources import WAREHOUSE_POOL, ReportsResource, WarehouseResource
-from quality_checks import build_data_docs, has_errors, run_quality_checks, write_findings
+from quality_checks import build_data_docs, by_check, has_errors, record_quality_run, run_changed_day_checks
 
 
 @dg.asset(
@@ -14,8 +14,10 @@ from quality_checks import build_data_docs, has_errors, run_quality_checks, writ
     group_name="quality",
     kinds={"duckdb"},
     description=(
-        "Great Expectations suites over the raw feeds and the marts; every result of the run goes to "
-        "main.quality_findings. Findings are reported, never hidden: recall queries still see every row."
+        "Great Expectations suites over the raw feeds and the marts, on the landing days changed since the "
+        "last run (ingest.feed_day_changes) and the days those changes reach; every result of the run goes "
+        "to main.quality_findings, one per check and day. Findings are reported, never hidden: recall "
+        "queries still see every row."
     ),
 )
 def quality_findings(
@@ -23,8 +25,16 @@ def quality_findings(
 ) -> dg.MaterializeResult:
     run_id = context.run.run_id
     with warehouse.warehouse.connect(run_id) as con:
-        results = run_quality_checks(con)
-        write_findings(con, results, run_id)
+        run = run_changed_day_checks(con)
+        record_quality_run(
+            con,
+            run.results,
+            run_id,
+            changes_through=run.changes_through,
+            is_full=run.is_full,
+            days_checked=len(run.changed_days),
+        )
+    results = by_check(run.results)
     data_docs = build_data_docs(results, reports.root / "quality" / "data_docs")
     failed = [result for result in results if not result.success]
     for result in failed:
@@ -36,6 +46,8 @@ def quality_findings(
     return dg.MaterializeResult(
         metadata={
             "checks": len(results),
+            "changed_days": len(run.changed_days),
+            "all_days": run.is_full,
             "failed_errors": sum(r.severity == "error" for r in failed),
             "failed_warnings": sum(r.severity == "warning" for r in failed),
             "has_errors": has_errors(results),

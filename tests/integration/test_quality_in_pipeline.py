@@ -119,3 +119,35 @@ def test_a_session_that_wrote_into_the_published_file_stops_the_run_instead_of_l
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("select count(*) from notes").fetchone()[0] == 1
         assert con.execute("select count(*) from raw.production").fetchone()[0] == 2
+
+
+def test_a_daily_run_checks_the_new_day_and_the_latest_findings_keep_the_earlier_days(tmp_path, cli):
+    landing = small_landing(tmp_path / "landing", days=2)  # every day has one quarantined row
+    warehouse = tmp_path / "warehouse.duckdb"
+    settings = Settings.from_env(warehouse=warehouse, landing=landing, output=tmp_path / "out")
+    assert run_ingest(settings).success
+    (landing / "2026-06-03").mkdir()
+    (landing / "2026-06-03" / "production.csv").write_text(PRODUCTION + "B3,FIN-BREAD,P1,L1,2026-06-03T06:00:00,9\n")
+    assert run_ingest(settings).success
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        first, second = (
+            row[0] for row in con.execute("select run_id from quality_runs order by run_number").fetchall()
+        )
+        days_checked = """
+            select distinct landing_date from quality_findings
+            where run_id = ? and expectation = 'landing.no_rows_quarantined' order by 1
+        """
+        assert [row[0].isoformat() for row in con.execute(days_checked, [first]).fetchall()] == [
+            "2026-06-01",
+            "2026-06-02",
+        ]
+        assert [row[0].isoformat() for row in con.execute(days_checked, [second]).fetchall()] == ["2026-06-03"]
+    result = cli("quality", "--warehouse", str(warehouse))
+    assert "WARNING landing.no_rows_quarantined [2 days: 2026-06-01, 2026-06-02]: 2 rows" in result.stdout
+
+    # The first day re-sent without its bad row: checked again, and its finding goes.
+    (landing / "2026-06-01" / "production.csv").write_text(PRODUCTION + "B0,FIN-BREAD,P1,L1,2026-06-01T06:00:00,100\n")
+    assert run_ingest(settings).success
+    result = cli("quality", "--warehouse", str(warehouse))
+    assert "WARNING landing.no_rows_quarantined [2026-06-02]: 1 row" in result.stdout

@@ -1,0 +1,202 @@
+"""Daily quality runs check the landing days that changed since the last recorded run (and the days
+those changes reach), and the latest findings still answer for every day: real GX validations into
+the findings table of a real DuckDB file."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import duckdb
+import pytest
+
+from batchtrack.warehouse_schema import ensure_ingest_schema
+from dashboards import queries
+from quality_checks import (
+    current_results,
+    format_findings,
+    has_errors,
+    latest_results,
+    record_quality_run,
+    run_changed_day_checks,
+)
+from quality_checks.cross_feed import volume_days_reached
+from tests.unit.test_quality_checks import DAY1, DAY2, ROW_DEFAULTS, good_world, insert
+
+DAY3 = date(2026, 6, 3)
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    ensure_ingest_schema(connection)
+    good_world(connection)
+    stamp(connection, DAY1, DAY2)
+    yield connection
+    connection.close()
+
+
+def stamp(con: duckdb.DuckDBPyConnection, *days: date) -> None:
+    """What the loader does in its load transaction: these days' feeds changed, now."""
+    changed_at = con.execute(
+        "select coalesce(max(changed_at), timestamp '2026-06-01') + interval 1 minute from ingest.feed_day_changes"
+    ).fetchone()[0]
+    for day in days:
+        con.execute("insert or replace into ingest.feed_day_changes values (?, 'shipments', ?)", [day, changed_at])
+
+
+def daily_run(con: duckdb.DuckDBPyConnection, run_id: str):
+    run = run_changed_day_checks(con)
+    record_quality_run(
+        con,
+        run.results,
+        run_id,
+        changes_through=run.changes_through,
+        is_full=run.is_full,
+        days_checked=len(run.changed_days),
+    )
+    return run
+
+
+def findings(con: duckdb.DuckDBPyConnection, run_id: str, expectation: str) -> list[tuple]:
+    return con.execute(
+        """
+        select landing_date, success, failing_count, sample_keys, checked_count
+        from main.quality_findings where run_id = ? and expectation = ? order by landing_date
+        """,
+        [run_id, expectation],
+    ).fetchall()
+
+
+def latest(con: duckdb.DuckDBPyConnection, expectation: str) -> dict:
+    return {result.landing_date: result for result in latest_results(con) if result.expectation == expectation}
+
+
+def test_a_second_run_checks_only_the_new_day_and_keeps_the_earlier_findings(con):
+    insert(con, "production", DAY1, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    first = daily_run(con, "run-1")
+    assert first.is_full and first.changed_days == {DAY1, DAY2}
+    # one result per check and day, from one validation per suite
+    assert findings(con, "run-1", "production.quantity_positive") == [
+        (DAY1, False, 1, '["L-X"]', 2),
+        (DAY2, True, 0, "[]", 0),
+    ]
+
+    insert(con, "production", DAY3, **{**ROW_DEFAULTS["production"], "lot_code": "L-3", "quantity": 3})
+    insert(con, "production", DAY3, **{**ROW_DEFAULTS["production"], "lot_code": "L-3b", "quantity": -1})
+    stamp(con, DAY3)
+    second = daily_run(con, "run-2")
+
+    assert not second.is_full and second.changed_days == {DAY3}
+    assert findings(con, "run-2", "production.quantity_positive") == [(DAY3, False, 1, '["L-3b"]', 2)]
+    raw_days = con.execute(
+        "select distinct landing_date from main.quality_findings where run_id = 'run-2' and suite like 'raw.%'"
+        " and suite not like '%.schema'"
+    ).fetchall()
+    assert raw_days == [(DAY3,)]
+    # the day the second run did not look at keeps its finding from the first run
+    quantity = latest(con, "production.quantity_positive")
+    assert (quantity[DAY1].success, quantity[DAY1].sample_keys) == (False, ("L-X",))
+    assert (quantity[DAY2].success, quantity[DAY3].sample_keys) == (True, ("L-3b",))
+    text = format_findings(current_results(con))
+    assert "production.quantity_positive [2 days: 2026-06-01, 2026-06-03]: 2 rows" in text
+    assert "L-3b, L-X" in text
+    shown = queries.latest_findings(con).filter(expectation="production.quantity_positive").row(0, named=True)
+    assert shown["failing_count"] == 2 and shown["failing_days"] == "2026-06-01, 2026-06-03"
+    assert set(json.loads(shown["sample_keys"])) == {"L-X", "L-3b"}
+    by_day = queries.quality_findings_by_day(con).filter(expectation="production.quantity_positive")
+    assert by_day.select("finding_date", "failing_count").rows() == [(DAY1, 1), (DAY3, 1)]
+
+
+def test_a_resent_old_day_is_checked_again_and_its_old_finding_goes(con):
+    insert(con, "production", DAY1, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    daily_run(con, "run-1")
+    con.execute("update raw.production set quantity = 5 where lot_code = 'L-X'")  # the corrected re-send
+    stamp(con, DAY1)
+
+    resent = daily_run(con, "run-2")
+
+    assert resent.changed_days == {DAY1}
+    assert findings(con, "run-2", "production.quantity_positive") == [(DAY1, True, 0, "[]", 2)]
+    assert all(result.success for result in latest(con, "production.quantity_positive").values())
+    assert "production.quantity_positive" not in format_findings(current_results(con))
+
+
+def test_a_late_reference_turns_into_an_error_then_resolves_without_its_day_changing(con):
+    insert(con, "shipments", DAY2, **{**ROW_DEFAULTS["shipments"], "lot_code": "L-LATE"})
+    daily_run(con, "run-1")
+    assert not latest(con, "shipments.lot_known_within_grace")[DAY2].success
+    assert not has_errors(current_results(con))
+
+    # Days go by (as_of moves on): the reference of DAY2, unchanged, is overdue.
+    later = DAY2 + timedelta(days=4)
+    insert(con, "production", later, **{**ROW_DEFAULTS["production"], "lot_code": "L-6"})
+    stamp(con, later)
+    overdue = daily_run(con, "run-2")
+    assert overdue.changed_days == {later}
+    error = latest(con, "shipments.lot_known")[DAY2]
+    assert (error.success, error.severity, error.sample_keys) == (False, "error", ("L-LATE (SH-X:1)",))
+    assert has_errors(current_results(con))
+    assert "ERROR   shipments.lot_known [2026-06-02]: 1 row" in format_findings(current_results(con))
+
+    # The lot turns up on a later day: DAY2's error goes although DAY2 did not change.
+    resolved_on = later + timedelta(days=1)
+    insert(con, "production", resolved_on, **{**ROW_DEFAULTS["production"], "lot_code": "L-LATE"})
+    stamp(con, resolved_on)
+    daily_run(con, "run-3")
+    assert latest(con, "shipments.lot_known")[DAY2].success
+    assert latest(con, "shipments.lot_known_within_grace")[DAY2].success
+    assert not has_errors(current_results(con))
+
+
+def test_the_command_checks_days_changed_since_the_last_run_without_recording(con):
+    daily_run(con, "run-1")
+    insert(con, "production", DAY3, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    stamp(con, DAY3)
+    runs = con.execute("select count(*) from main.quality_runs").fetchone()[0]
+
+    results = current_results(con)
+
+    failed = [(result.expectation, result.landing_date) for result in results if not result.success]
+    assert ("production.quantity_positive", DAY3) in failed
+    assert con.execute("select count(*) from main.quality_runs").fetchone()[0] == runs
+
+
+def test_a_broken_raw_table_keeps_its_days_for_the_next_run(con):
+    daily_run(con, "run-1")
+    insert(con, "production", DAY3, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    stamp(con, DAY3)
+    con.execute("alter table raw.production alter column quantity type varchar")
+    broken = daily_run(con, "run-2")
+    assert has_errors(broken.results)
+    con.execute("alter table raw.production alter column quantity type decimal(18, 6)")
+
+    repaired = daily_run(con, "run-3")
+
+    assert repaired.changed_days == {DAY3}
+    assert not latest(con, "production.quantity_positive")[DAY3].success
+
+
+def test_a_changed_day_reaches_the_volume_checks_of_the_days_after_it():
+    con = duckdb.connect()
+    ensure_ingest_schema(con)
+    for offset in range(40):
+        insert(con, "shipments", DAY1 + timedelta(days=offset), **ROW_DEFAULTS["shipments"])
+    reached = volume_days_reached(con, [DAY1 + timedelta(days=10)], window_days=14, weekday_weeks=5)
+    # itself, the next 14 delivered days, and the same weekday up to 5 weeks on
+    expected = {DAY1 + timedelta(days=offset) for offset in range(10, 25)} | {
+        DAY1 + timedelta(days=10 + 7 * week) for week in range(1, 5)
+    }
+    assert reached == expected
+
+
+def test_findings_of_a_run_without_a_record_are_read_as_before(con):
+    """A warehouse from before quality_runs: its latest (whole) run is the answer."""
+    from quality_checks import run_quality_checks, write_findings
+
+    insert(con, "production", DAY1, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    write_findings(con, run_quality_checks(con), "old-run", checked_at=datetime(2026, 6, 2))
+    shown = queries.latest_findings(con).filter(expectation="production.quantity_positive").row(0, named=True)
+    assert (shown["success"], shown["failing_count"], json.loads(shown["sample_keys"])) == (False, 1, ["L-X"])
+    # and the first recorded run checks every day
+    assert daily_run(con, "run-1").is_full
