@@ -16,6 +16,16 @@ LANDING_ENV = "BATCHTRACK_LANDING"
 OUTPUT_ENV = "BATCHTRACK_OUTPUT"
 # The file dbt writes to during a run: the pipeline's working copy of the warehouse.
 DBT_WAREHOUSE_ENV = "BATCHTRACK_DBT_WAREHOUSE"
+# How much memory DuckDB may hold per connection before it spills to disk (a DuckDB size, as
+# "3GB"). The default keeps a daily run of a large network under 4 GB on a small machine;
+# dbt reads the same variable with the same default (dbt_project/profiles.yml).
+MEMORY_LIMIT_ENV = "BATCHTRACK_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+
+def duckdb_config() -> dict[str, str]:
+    """The settings every pipeline and reader connection opens DuckDB with."""
+    return {"memory_limit": os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT}
 
 
 @dataclass(frozen=True)

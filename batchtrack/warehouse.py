@@ -25,6 +25,7 @@ from pathlib import Path
 
 import duckdb
 
+from batchtrack.settings import duckdb_config
 from batchtrack.warehouse_schema import ensure_ingest_schema
 
 
@@ -124,7 +125,7 @@ class Warehouse:
     @contextlib.contextmanager
     def connect(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection to this run's working copy; closed on exit."""
-        con = duckdb.connect(str(self.begin(run_id)))
+        con = duckdb.connect(str(self.begin(run_id)), config=duckdb_config())
         try:
             yield con
         finally:
@@ -157,7 +158,7 @@ class Warehouse:
 
 
 def attach_readonly(path: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
+    con = duckdb.connect(config=duckdb_config())
     try:
         quoted = str(path).replace("'", "''")
         con.execute(f"attach '{quoted}' as warehouse (read_only)")
