@@ -84,9 +84,14 @@
 {%- endmacro %}
 
 
-{#- Pre-hook of fct_fefo_breaches: fix what to re-check, and delete those lines' breaches. -#}
+{#- Pre-hook of fct_fefo_breaches: fix what to re-check, and delete those lines' breaches
+    (all of them, when everything is re-checked). -#}
 {% macro collect_fefo_rechecks() -%}
-    {%- if not fefo_rechecks_everything() -%}
+    {%- if not building_incrementally() -%}
+        select 1
+    {%- elif fefo_rechecks_everything() -%}
+        delete from {{ this }}
+    {%- else -%}
         create or replace temp table {{ fefo_rechecks_table() }} as
         select
             site_code,
@@ -101,8 +106,6 @@
 
         delete from {{ this }} as built
         where {{ of_fefo_rechecks('built') }}
-    {%- else -%}
-        select 1
     {%- endif -%}
 {%- endmacro %}
 

@@ -10,7 +10,8 @@ one build of the same final data makes.
 Two more days add a first-expired-first-out breach at site P4 (lot FEFO-NEW shipped twice while
 FEFO-OLD, expiring earlier, is on the shelf); the last step delivers, late, a scrap of FEFO-OLD
 between the two shipments, so the later shipment is no breach any more: an incremental build
-must re-check a line it had already judged.
+must re-check a line it had already judged. Before that, the products are delivered again
+unchanged, which rebuilds every lot (and re-judges every line) in an incremental build.
 """
 
 from __future__ import annotations
@@ -84,6 +85,12 @@ def _fefo_days(path: Path) -> None:
         )
 
 
+def _products_resent(path: Path) -> None:
+    """The products delivered again, unchanged: every lot is rebuilt, every line re-judged."""
+    with duckdb.connect(str(path)) as con:
+        load_feed_day(con, "2026-03-01", "products", NETWORK["2026-03-01"]["products"])
+
+
 def _last_resends(path: Path) -> None:
     k1_moved = [{**NETWORK["2026-03-04"]["production"][0], "site_code": "P3"}]
     with duckdb.connect(str(path)) as con:
@@ -119,6 +126,8 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
             "select shipment_id, line_no from main.fct_fefo_breaches where shipment_id = 'SHF' order by all"
         ).fetchall()
     assert judged == [("SHF", 1), ("SHF", 2)]
+    _products_resent(stepwise)
+    _build(tmp, stepwise)
     _last_resends(stepwise)
     _build(tmp, stepwise)
     whole = tmp / "whole.duckdb"
