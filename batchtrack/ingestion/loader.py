@@ -1,10 +1,10 @@
 """Load feeds of landing days into the raw layer, replacing what each day delivered.
 
-A run over many days reads and validates them first and then writes them together, a batch
-of days in one DuckDB transaction: each day's old rows of the feed go, its new rows and
-their quarantine come in, and the load state follows. A failure rolls the batch back and
-writes its days one by one again, so the days before the failing one keep their loads and
-no day is ever half-written.
+A run over many days reads them (and checks their headers) day by day, and validates and
+writes them together, a batch of days in one DuckDB transaction: each day's old rows of the
+feed go, its new rows and their quarantine come in, and the load state follows. A failure
+rolls the batch back and writes its days one by one again, so the days before the failing one
+keep their loads and no day is ever half-written; an interrupt (Ctrl-C) stops the run instead.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class _AcceptedFile:
 
 @dataclass
 class _DayDelivery:
-    """One (day, feed) read and validated: what writing it changes."""
+    """One (day, feed) read and header-checked: what writing it changes."""
 
     result: FeedDayResult
     gone: list[str]  # files of the earlier delivery that this one no longer has
@@ -208,11 +208,16 @@ def _write_batch(con: duckdb.DuckDBPyConnection, feed: Feed, batch: list[_DayDel
         return
     try:
         _write_in_one_transaction(con, feed, batch, loaded_at)
-    except Exception:
-        if len(batch) == 1:
+    except Exception as error:
+        if len(batch) == 1 or _interrupted(error):
             raise
         for delivery in batch:
             _write_in_one_transaction(con, feed, [delivery], loaded_at)
+
+
+def _interrupted(error: Exception) -> bool:
+    """Ctrl-C while DuckDB runs a statement: it arrives as this error, not KeyboardInterrupt."""
+    return isinstance(error, duckdb.InterruptException) or str(error) == "Query interrupted"
 
 
 def _write_in_one_transaction(
@@ -312,7 +317,12 @@ def _write_days(
                 "(select unnest(?::varchar[]))",
                 [day, feed.name, [landing_file.relative_path for landing_file, _, _ in delivery.rejected]],
             )
-    changed = [delivery.result.day for delivery in batch if delivery.accepted or delivery.rejected or delivery.gone]
+    # A day whose earlier rejection is cleared changed too: its checks must run again.
+    changed = [
+        delivery.result.day
+        for delivery in batch
+        if delivery.accepted or delivery.rejected or delivery.gone or delivery.clear_rejections
+    ]
     if changed:
         con.execute(
             "insert or replace into ingest.feed_day_changes select unnest($days::date[]), $feed, $loaded_at",
@@ -357,8 +367,11 @@ def _quarantine_known_keys(
     quarantined: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Move rows whose key another file already loaded to quarantine: a file of another day
-    in the warehouse, or an earlier file of this batch (as if the days were loaded one after
-    another). Master data are snapshots, where the latest delivery wins.
+    in the warehouse, or an earlier file of this batch. The replaced files of every day of the
+    batch are gone before any day is compared, so when re-sent days of one batch move a key
+    between them, the earliest day keeps it, as in a load of those days into a fresh
+    warehouse (loading them one run each could decide otherwise). Master data are snapshots,
+    where the latest delivery wins.
 
     Both frames carry FILE and source_file and are in load order (by FILE, then line)."""
     if not feed.key or feed.master_data or good.is_empty():

@@ -167,3 +167,37 @@ def test_a_day_that_fails_to_write_leaves_the_days_before_it_loaded_and_itself_a
     first_day = con.execute("select lot_code, quantity from raw.production where landing_date = ?", [DAYS[0]])
     assert first_day.fetchall() == [("L1", 10)]
     assert after_first_day() == before
+
+
+def test_a_day_whose_rejected_file_is_withdrawn_is_stamped_as_changed(landing, con):
+    """Its rejection is cleared, so its checks must run again (a daily quality run checks the
+    stamped days only): the stamp moves although no rows came or went."""
+    three_days(landing)
+    write(landing, "production.csv", "lot_code\nL9\n", DAYS[1])
+    first, second = datetime(2026, 6, 4, 1), datetime(2026, 6, 4, 2)
+    ingest_feed_days(con, landing, DAYS, PRODUCTION, loaded_at=first)
+    (landing / DAYS[1].isoformat() / "production.csv").unlink()
+    results = ingest_feed_days(con, landing, DAYS, PRODUCTION, loaded_at=second)
+    assert [r.status for r in results] == ["unchanged", "absent", "unchanged"]
+    assert con.execute("select count(*) from ingest.rejected_files").fetchone() == (0,)
+    stamps = con.execute("select landing_date, changed_at from ingest.feed_day_changes order by 1").fetchall()
+    assert stamps == [(DAYS[0], first), (DAYS[1], second), (DAYS[2], first)]
+
+
+def test_an_interrupt_while_a_batch_is_written_stops_the_run_instead_of_retrying_day_by_day(landing, con, monkeypatch):
+    """Ctrl-C reaches a running DuckDB statement as RuntimeError('Query interrupted')."""
+    three_days(landing)
+    real_check = loader._quarantine_known_keys
+    calls = []
+
+    def check(con, feed, good, quarantined):
+        calls.append(good.height)
+        if len(calls) == 1:
+            raise RuntimeError("Query interrupted")
+        return real_check(con, feed, good, quarantined)
+
+    monkeypatch.setattr(loader, "_quarantine_known_keys", check)
+    with pytest.raises(RuntimeError, match="Query interrupted"):
+        ingest_feed_days(con, landing, DAYS, PRODUCTION)
+    assert len(calls) == 1
+    assert con.execute("select count(*) from raw.production").fetchone() == (0,)
