@@ -555,7 +555,8 @@ def quality_findings_by_day(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             select * from findings
             qualify row_number() over (
                 partition by expectation, finding_date, is_whole
-                order by checked_at desc, run_number desc nulls last
+                -- by run, not clock: a wall clock can step back
+                order by run_number desc nulls last, checked_at desc
             ) = 1
 
         )
@@ -587,7 +588,8 @@ def latest_findings(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
             select findings.*
             from main.quality_findings as findings
             join runs on findings.run_id = runs.run_id
-            where runs.run_number >= (select max(run_number) from runs where is_full)
+            -- since the latest run of every day (all runs while none has checked every day)
+            where runs.run_number >= coalesce((select max(run_number) from runs where is_full), 0)
             qualify row_number() over (
                 partition by findings.expectation, findings.landing_date order by runs.run_number desc
             ) = 1

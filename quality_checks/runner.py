@@ -14,6 +14,7 @@ from batchtrack.feeds import FEEDS
 from batchtrack.warehouse_schema import table_columns
 from quality_checks.cross_feed import (
     genealogy_loop_checks,
+    lot_origins_computed,
     mass_balance_checks,
     reference_checks,
     reference_days_reached,
@@ -108,18 +109,20 @@ def run_changed_day_checks(
     changes_through = _latest_change(con)
     watermark = last_watermark(con)
     is_full = watermark is None
-    if is_full:
-        changed = frozenset(_all_landing_days(con))
-        days = DaysChecked.same(changed)
-    else:
-        changed = frozenset(
-            row[0]
-            for row in con.execute(
-                "select distinct landing_date from ingest.feed_day_changes where changed_at > ?", [watermark]
-            ).fetchall()
-        )
-        days = _days_reached(con, changed, settings)
-    results = _run(con, as_of=as_of, days=days, settings=settings)
+    # The reach and the checks read the lot origins: computed once for both.
+    with lot_origins_computed(con):
+        if is_full:
+            changed = frozenset(_all_landing_days(con))
+            days = DaysChecked.same(changed)
+        else:
+            changed = frozenset(
+                row[0]
+                for row in con.execute(
+                    "select distinct landing_date from ingest.feed_day_changes where changed_at > ?", [watermark]
+                ).fetchall()
+            )
+            days = _days_reached(con, changed, settings)
+        results = _run(con, as_of=as_of, days=days, settings=settings)
     if _structure_broken(results):
         # The row and cross-feed checks did not run on a broken raw table: the days stay to be checked.
         return QualityRun(results, changed, watermark, is_full=False)
@@ -156,7 +159,7 @@ def _days_reached(con: duckdb.DuckDBPyConnection, changed: frozenset[date], sett
         rows=changed,
         keys=changed | failing_days(con, key_suites),
         references=frozenset(reference_days_reached(con, changed) | failing_days(con, ["references"])),
-        timeline=frozenset(timeline_days_reached(con, changed) | failing_days(con, ["timeline"])),
+        timeline=frozenset(timeline_days_reached(con, changed, last_watermark(con)) | failing_days(con, ["timeline"])),
         volume=frozenset(volume_days_reached(con, changed, window_days=settings.volume_window_days)),
     )
 
@@ -202,8 +205,9 @@ def _run(
     if _structure_broken(results):
         # The cross-feed SQL reads the contract columns; with one missing it can only crash.
         return results
-    results += reference_checks(con, as_of=as_of, grace_days=settings.grace_days, **scope("references"))
-    results += timeline_checks(con, **scope("timeline"))
+    with lot_origins_computed(con):
+        results += reference_checks(con, as_of=as_of, grace_days=settings.grace_days, **scope("references"))
+        results += timeline_checks(con, **scope("timeline"))
     results += genealogy_loop_checks(con)
     results += mass_balance_checks(con)
     results += volume_checks(

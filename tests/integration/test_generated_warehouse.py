@@ -184,6 +184,18 @@ def test_planted_loops_are_reported_by_name_and_their_lots_still_trace(generated
         assert (lot, 0) in traced and len(traced) > 1
 
 
+def test_the_loop_check_reads_the_mart_and_names_what_the_raw_edges_loop_through(generated):
+    from quality_checks.cross_feed import genealogy_loop_checks, lots_on_loops
+
+    with duckdb.connect(str(generated.warehouse), read_only=True) as con:
+        (result,) = genealogy_loop_checks(con)
+        edges = con.execute("select distinct input_lot_code, lot_code from raw.consumption").fetchall()
+        mart_lots = {row[0] for row in con.execute("select lot_code from rpt_lot_genealogy_loops").fetchall()}
+    assert not result.success
+    assert set(result.sample_keys) == set(lots_on_loops(edges)) == mart_lots
+    assert result.checked_count == len({lot for edge in edges for lot in edge})
+
+
 def test_ingest_draws_the_dashboards_and_recall_writes_its_report(generated, cli, tmp_path):
     output = Path(os.environ["BATCHTRACK_OUTPUT"])
     index = (output / "index.html").read_text()

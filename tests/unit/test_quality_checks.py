@@ -22,6 +22,7 @@ from quality_checks import (
 )
 from quality_checks.cross_feed import (
     genealogy_loop_checks,
+    lot_origins_computed,
     lots_on_loops,
     mass_balance_checks,
     reference_checks,
@@ -495,6 +496,36 @@ def test_loop_detection_names_every_lot_on_the_loop():
     assert looped == {"a": 3, "b": 3, "c": 3, "d": 1}
     chain = [(str(i), str(i + 1)) for i in range(50_000)]  # deep, but no recursion limit
     assert lots_on_loops(chain) == {}
+
+
+def test_loops_are_found_in_the_raw_edges_without_the_mart(con):
+    # a loop of two behind a chain, a lot consuming itself, and a loop through a lot never produced
+    for input_lot_code, lot_code in [("X-0", "X-1"), ("X-1", "X-2"), ("X-2", "X-1"), ("X-2", "X-3"), ("S-1", "S-1")]:
+        insert(
+            con,
+            "consumption",
+            **{**ROW_DEFAULTS["consumption"], "lot_code": lot_code, "input_lot_code": input_lot_code},
+        )
+    insert(con, "consumption", **{**ROW_DEFAULTS["consumption"], "lot_code": "U-1", "input_lot_code": "L-1"})
+    insert(con, "consumption", **{**ROW_DEFAULTS["consumption"], "lot_code": "L-1", "input_lot_code": "U-1"})
+    (result,) = genealogy_loop_checks(con)
+    assert not result.success and result.severity == "warning"
+    assert set(result.sample_keys) == {"X-1", "X-2", "S-1", "U-1", "L-1"}
+    assert result.checked_count == len({"X-0", "X-1", "X-2", "X-3", "S-1", "U-1", "L-1", "R-1"})
+
+
+def test_checks_on_lot_origins_computed_once_answer_as_computed_per_query(con):
+    insert(con, "shipments", **{**ROW_DEFAULTS["shipments"], "lot_code": "NEVER-MADE"})
+    insert(con, "shipments", **{**ROW_DEFAULTS["shipments"], "shipped_at": datetime(2026, 6, 22, 9)})
+    per_query = reference_checks(con, as_of=DAY1, grace_days=3) + timeline_checks(con)
+    with lot_origins_computed(con):
+        once = reference_checks(con, as_of=DAY1, grace_days=3) + timeline_checks(con)
+    assert [(r.expectation, r.success, r.sample_keys) for r in once] == [
+        (r.expectation, r.success, r.sample_keys) for r in per_query
+    ]
+    assert not all(r.success for r in once)
+    tables = "select count(*) from duckdb_tables() where temporary"
+    assert con.execute(tables).fetchone()[0] == 0  # nothing left on the connection
 
 
 def test_mass_balance_reads_the_mart(con, good_results):

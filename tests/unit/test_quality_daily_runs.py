@@ -200,3 +200,94 @@ def test_findings_of_a_run_without_a_record_are_read_as_before(con):
     assert (shown["success"], shown["failing_count"], json.loads(shown["sample_keys"])) == (False, 1, ["L-X"])
     # and the first recorded run checks every day
     assert daily_run(con, "run-1").is_full
+
+
+def test_the_dashboard_shows_the_failures_of_a_first_run_that_could_not_check_every_day(con):
+    """A broken raw table makes the first run partial (no run has checked every day yet):
+    its error must still reach the page, not an empty 'every check passes'."""
+    con.execute("alter table raw.shipments drop column customer_code")
+    assert not daily_run(con, "run-1").is_full
+    shown = queries.latest_findings(con)
+    assert not shown.filter(~shown["success"] & (shown["severity"] == "error")).is_empty()
+
+
+def test_the_findings_chart_takes_the_later_run_even_when_its_clock_reads_earlier(con):
+    """A wall clock steps back (daylight saving ends): the later run still decides."""
+    con.execute("update raw.production set quantity = 0 where landing_date = ?", [DAY1])
+    run = run_changed_day_checks(con)
+    record_quality_run(
+        con,
+        run.results,
+        "run-1",
+        changes_through=run.changes_through,
+        is_full=run.is_full,
+        days_checked=len(run.changed_days),
+        checked_at=datetime(2026, 10, 25, 2, 50),
+    )
+    con.execute("update raw.production set quantity = 80 where landing_date = ?", [DAY1])
+    stamp(con, DAY1)
+    run = run_changed_day_checks(con)
+    record_quality_run(
+        con,
+        run.results,
+        "run-2",
+        changes_through=run.changes_through,
+        is_full=run.is_full,
+        days_checked=len(run.changed_days),
+        checked_at=datetime(2026, 10, 25, 2, 20),
+    )
+    by_day = queries.quality_findings_by_day(con)
+    assert by_day.filter(by_day["expectation"] == "production.quantity_positive").is_empty()
+
+
+def test_a_products_resend_that_corrects_a_shelf_life_back_rechecks_the_shipments_it_expires(con):
+    """The corrected products row equals the delivery before it, so no row names the change: a
+    products delivery reaches every day's timeline checks."""
+    insert(
+        con,
+        "products",
+        DAY2,
+        product_code="FG-YOG",
+        description="Yoghurt",
+        category="finished",
+        base_unit="kg",
+        shelf_life_days=30,
+        unit_cost=2.0,
+    )
+    insert(
+        con,
+        "production",
+        DAY1,
+        lot_code="L-2",
+        product_code="FG-YOG",
+        site_code="PLT",
+        line_code="L01",
+        produced_at=datetime(2026, 6, 1, 8),
+        quantity=10,
+    )
+    insert(
+        con,
+        "shipments",
+        DAY3,
+        shipment_id="SH-2",
+        line_no=1,
+        lot_code="L-2",
+        product_code="FG-YOG",
+        quantity=5,
+        shipped_at=datetime(2026, 6, 25, 9),
+        site_code="PLT",
+        customer_code="C001",
+    )
+    stamp(con, DAY3)
+    daily_run(con, "run-1")
+    assert latest(con, "shipments.not_expired")[DAY3].success  # 30 days: not expired on 06-25
+    con.execute(
+        "update raw.products set shelf_life_days = 20 where landing_date = ? and product_code = 'FG-YOG'", [DAY2]
+    )
+    con.execute(
+        "insert or replace into ingest.feed_day_changes values (?, 'products', "
+        "(select max(changed_at) + interval 1 minute from ingest.feed_day_changes))",
+        [DAY2],
+    )
+    daily_run(con, "run-2")
+    assert not latest(con, "shipments.not_expired")[DAY3].success
