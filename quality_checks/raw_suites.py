@@ -199,6 +199,11 @@ def _day_list(day: date | None, days: Collection[date] | None) -> list[date] | N
     return None if days is None else sorted(set(days))
 
 
+# Days validated at a time: a first run over years of history checks a month of rows per
+# validation, so the frames Great Expectations reads stay small; a daily run is one validation.
+DAYS_PER_VALIDATION = 31
+
+
 def row_checks(
     con: duckdb.DuckDBPyConnection,
     feed: Feed,
@@ -215,32 +220,53 @@ def row_checks(
     if not present:
         return []
     day_list = _day_list(day, days)
-    in_days = "where landing_date in (select unnest(?::date[]))"
-    where = in_days if day_list is not None else ""
+    results: list[CheckResult] = []
+    for chunk in _chunks(day_list):
+        results += _value_checks(con, feed, present, chunk)
+    if feed.key and not feed.master_data:
+        key_day_list = _day_list(None, key_days) if key_days is not None else day_list
+        for chunk in _chunks(key_day_list):
+            results += _key_checks(con, feed, chunk)
+    return results
+
+
+def _chunks(day_list: list[date] | None) -> list[list[date] | None]:
+    if day_list is None:
+        return [None]
+    return [day_list[start : start + DAYS_PER_VALIDATION] for start in range(0, len(day_list), DAYS_PER_VALIDATION)]
+
+
+_IN_DAYS = "where landing_date in (select unnest(?::date[]))"
+
+
+def _value_checks(
+    con: duckdb.DuckDBPyConnection, feed: Feed, present: dict[str, str], day_list: list[date] | None
+) -> list[CheckResult]:
+    where = _IN_DAYS if day_list is not None else ""
     params = [day_list] if day_list is not None else []
     frame = con.execute(f"select {_select_list(feed, present)} from raw.{feed.name} {where}", params).df()
+    return validate_frame(
+        frame, suite=f"raw.{feed.name}", checks=_row_checks(feed), key_columns=ROW_KEYS[feed.name], days=day_list
+    )
+
+
+def _key_checks(con: duckdb.DuckDBPyConnection, feed: Feed, day_list: list[date] | None) -> list[CheckResult]:
+    """A key must be unique across deliveries, so a day's keys are compared with every day's."""
     keys = ROW_KEYS[feed.name]
-    results = validate_frame(frame, suite=f"raw.{feed.name}", checks=_row_checks(feed), key_columns=keys, days=day_list)
-    if feed.key and not feed.master_data:
-        # A key must be unique across deliveries, so a day's keys are compared with every day's.
-        key_list = ", ".join(feed.key)
-        columns = ", ".join(dict.fromkeys([*keys, *feed.key, "landing_date"]))
-        day_list = _day_list(None, key_days) if key_days is not None else day_list
-        params = [day_list] if day_list is not None else []
-        scope = (
-            f"where ({key_list}) in (select ({key_list}) from raw.{feed.name} {in_days})"
-            if day_list is not None
-            else ""
-        )
-        key_frame = con.execute(f"select {columns} from raw.{feed.name} {scope}", params).df()
-        results += validate_frame(
-            key_frame,
-            suite=f"raw.{feed.name}.keys",
-            checks=[_key_unique_check(feed)],
-            key_columns=keys,
-            days=day_list,
-        )
-    return results
+    key_list = ", ".join(feed.key)
+    columns = ", ".join(dict.fromkeys([*keys, *feed.key, "landing_date"]))
+    params = [day_list] if day_list is not None else []
+    scope = (
+        f"where ({key_list}) in (select ({key_list}) from raw.{feed.name} {_IN_DAYS})" if day_list is not None else ""
+    )
+    key_frame = con.execute(f"select {columns} from raw.{feed.name} {scope}", params).df()
+    return validate_frame(
+        key_frame,
+        suite=f"raw.{feed.name}.keys",
+        checks=[_key_unique_check(feed)],
+        key_columns=keys,
+        days=day_list,
+    )
 
 
 def raw_suite_results(

@@ -291,3 +291,25 @@ def test_a_products_resend_that_corrects_a_shelf_life_back_rechecks_the_shipment
     )
     daily_run(con, "run-2")
     assert not latest(con, "shipments.not_expired")[DAY3].success
+
+
+def test_a_first_run_validated_a_few_days_at_a_time_finds_what_one_validation_finds(con, monkeypatch):
+    """A first run over years of history validates a month of rows at a time (bounded memory)."""
+    from quality_checks import raw_suites
+
+    insert(con, "production", DAY1, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    insert(con, "production", DAY2, **{**ROW_DEFAULTS["production"], "lot_code": "L-DUP"})
+    insert(con, "production", DAY3, **{**ROW_DEFAULTS["production"], "lot_code": "L-DUP"})
+    stamp(con, DAY3)
+    days = [DAY1, DAY2, DAY3]
+
+    def outcome() -> list[tuple]:
+        results = raw_suites.raw_suite_results(con, days=days)
+        return sorted(
+            (r.expectation, r.landing_date, r.success, r.failing_count, tuple(r.sample_keys)) for r in results
+        )
+
+    whole = outcome()
+    monkeypatch.setattr(raw_suites, "DAYS_PER_VALIDATION", 1)
+    assert outcome() == whole
+    assert any(not success for _, _, success, _, _ in whole)
