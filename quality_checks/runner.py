@@ -115,18 +115,39 @@ def run_changed_day_checks(
             changed = frozenset(_all_landing_days(con))
             days = DaysChecked.same(changed)
         else:
-            changed = frozenset(
-                row[0]
-                for row in con.execute(
-                    "select distinct landing_date from ingest.feed_day_changes where changed_at > ?", [watermark]
-                ).fetchall()
-            )
+            changed = _days_changed_since(con, watermark)
             days = _days_reached(con, changed, settings)
         results = _run(con, as_of=as_of, days=days, settings=settings)
     if _structure_broken(results):
         # The row and cross-feed checks did not run on a broken raw table: the days stay to be checked.
         return QualityRun(results, changed, watermark, is_full=False)
     return QualityRun(results, changed, changes_through, is_full)
+
+
+def changed_since_last_run(con: duckdb.DuckDBPyConnection) -> frozenset[date] | None:
+    """The landing days stamped since the last recorded quality run; None before any (every day)."""
+    watermark = last_watermark(con)
+    return None if watermark is None else _days_changed_since(con, watermark)
+
+
+def days_reached_since_last_run(
+    con: duckdb.DuckDBPyConnection, *, settings: QualitySettings | None = None
+) -> DaysChecked | None:
+    """What each kind of check of the next daily run looks at; None before any run (every day)."""
+    changed = changed_since_last_run(con)
+    if changed is None:
+        return None
+    with lot_origins_computed(con):
+        return _days_reached(con, changed, settings or QualitySettings())
+
+
+def _days_changed_since(con: duckdb.DuckDBPyConnection, watermark: datetime) -> frozenset[date]:
+    return frozenset(
+        row[0]
+        for row in con.execute(
+            "select distinct landing_date from ingest.feed_day_changes where changed_at > ?", [watermark]
+        ).fetchall()
+    )
 
 
 def current_results(con: duckdb.DuckDBPyConnection, *, settings: QualitySettings | None = None) -> list[CheckResult]:

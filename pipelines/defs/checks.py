@@ -11,6 +11,11 @@ are still published.
 
 All checks are `blocking=True` so that they run before anything downstream, in
 particular before the working copy is published; only an ERROR blocks.
+
+The row and cross-feed checks look at the landing days of this run: those stamped since the
+last recorded quality run, and the days their changes reach (quality_checks.runner), so a
+daily run's checks cost the day; before any recorded run, every day. Genealogy loops and mass
+balance are properties of all the data and are checked whole (both read their marts).
 """
 
 from collections.abc import Iterable
@@ -21,9 +26,21 @@ from batchtrack.feeds import FEEDS, Feed
 from pipelines.defs.dbt import warehouse_models
 from pipelines.defs.resources import WarehouseResource
 from quality_checks import CheckResult
-from quality_checks.cross_feed import genealogy_loop_checks, mass_balance_checks, reference_checks, timeline_checks
+from quality_checks.cross_feed import (
+    genealogy_loop_checks,
+    lot_origins_computed,
+    mass_balance_checks,
+    reference_checks,
+    timeline_checks,
+)
+from quality_checks.findings import failing_days
 from quality_checks.raw_suites import row_checks, schema_checks
-from quality_checks.runner import QualitySettings, default_as_of
+from quality_checks.runner import (
+    QualitySettings,
+    changed_since_last_run,
+    days_reached_since_last_run,
+    default_as_of,
+)
 
 
 def check_result(
@@ -97,7 +114,13 @@ def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
     )
     def row_expectations(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
         with warehouse.warehouse.connect(context.run.run_id) as con:
-            return check_result(row_checks(con, feed), asset_key=asset_key, name="row_expectations")
+            changed = changed_since_last_run(con)
+            if changed is None:
+                results = row_checks(con, feed)
+            else:
+                key_days = changed | failing_days(con, [f"raw.{feed.name}.keys"])
+                results = row_checks(con, feed, days=changed, key_days=key_days)
+            return check_result(results, asset_key=asset_key, name="row_expectations")
 
     return [contract_schema, files_accepted, row_expectations]
 
@@ -133,14 +156,22 @@ def mart_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseReso
     with warehouse.warehouse.connect(context.run.run_id) as con:
         as_of = default_as_of(con)
         grace_days = QualitySettings().grace_days
+        days = days_reached_since_last_run(con)
         yield check_result(genealogy_loop_checks(con), asset_key=_mart_key("fct_lot_genealogy"), name="no_loops")
         yield check_result(mass_balance_checks(con), asset_key=_mart_key("fct_lot_mass_balance"), name="closes")
-        yield check_result(
-            reference_checks(con, as_of=as_of, grace_days=grace_days),
-            asset_key=_mart_key("dim_lots"),
-            name="references_resolved",
-        )
-        yield check_result(timeline_checks(con), asset_key=_mart_key("fct_shipment_lines"), name="events_in_order")
+        with lot_origins_computed(con):
+            yield check_result(
+                reference_checks(
+                    con, as_of=as_of, grace_days=grace_days, **({} if days is None else {"days": days.references})
+                ),
+                asset_key=_mart_key("dim_lots"),
+                name="references_resolved",
+            )
+            yield check_result(
+                timeline_checks(con, **({} if days is None else {"days": days.timeline})),
+                asset_key=_mart_key("fct_shipment_lines"),
+                name="events_in_order",
+            )
 
 
 feed_checks = [check for feed in FEEDS for check in build_feed_checks(feed)]
