@@ -112,7 +112,7 @@ def run_changed_day_checks(
     # The reach and the checks read the lot origins: computed once for both.
     with lot_origins_computed(con):
         if is_full:
-            changed = frozenset(_all_landing_days(con))
+            changed = frozenset(all_landing_days(con))
             days = DaysChecked.same(changed)
         else:
             changed = _days_changed_since(con, watermark)
@@ -195,7 +195,8 @@ def _latest_change(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return con.execute("select max(changed_at) from ingest.feed_day_changes").fetchone()[0]
 
 
-def _all_landing_days(con: duckdb.DuckDBPyConnection) -> set[date]:
+def all_landing_days(con: duckdb.DuckDBPyConnection) -> set[date]:
+    """Every landing day the warehouse knows of (loaded, rejected, stamped or in a raw table)."""
     sources = [("ingest", "loaded_files"), ("ingest", "rejected_files"), ("ingest", "feed_day_changes")]
     sources += [("raw", feed.name) for feed in FEEDS]
     union = " union ".join(

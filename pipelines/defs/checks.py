@@ -37,6 +37,7 @@ from quality_checks.findings import failing_days
 from quality_checks.raw_suites import row_checks, schema_checks
 from quality_checks.runner import (
     QualitySettings,
+    all_landing_days,
     changed_since_last_run,
     days_reached_since_last_run,
     default_as_of,
@@ -116,7 +117,8 @@ def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
         with warehouse.warehouse.connect(context.run.run_id) as con:
             changed = changed_since_last_run(con)
             if changed is None:
-                results = row_checks(con, feed)
+                # every day, a month at a time (one frame of a whole table can hold gigabytes)
+                results = row_checks(con, feed, days=all_landing_days(con))
             else:
                 key_days = changed | failing_days(con, [f"raw.{feed.name}.keys"])
                 results = row_checks(con, feed, days=changed, key_days=key_days)
