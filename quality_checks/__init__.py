@@ -10,6 +10,7 @@ from quality_checks.runner import (
     QualityRun,
     QualitySettings,
     current_results,
+    run_and_record_daily_checks,
     run_changed_day_checks,
     run_quality_checks,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "has_errors",
     "latest_results",
     "record_quality_run",
+    "run_and_record_daily_checks",
     "run_changed_day_checks",
     "run_quality_checks",
     "write_findings",

@@ -23,7 +23,7 @@ from quality_checks.cross_feed import (
     volume_checks,
     volume_days_reached,
 )
-from quality_checks.findings import failing_days, last_watermark, latest_results
+from quality_checks.findings import failing_days, last_watermark, latest_results, record_quality_run
 from quality_checks.landing import landing_checks
 from quality_checks.raw_suites import raw_suite_results
 from quality_checks.results import CheckResult
@@ -122,6 +122,23 @@ def run_changed_day_checks(
         # The row and cross-feed checks did not run on a broken raw table: the days stay to be checked.
         return QualityRun(results, changed, watermark, is_full=False)
     return QualityRun(results, changed, changes_through, is_full)
+
+
+def run_and_record_daily_checks(
+    con: duckdb.DuckDBPyConnection, run_id: str, *, checked_at: datetime | None = None
+) -> QualityRun:
+    """A daily run (`run_changed_day_checks`) with its findings and watermark recorded."""
+    run = run_changed_day_checks(con)
+    record_quality_run(
+        con,
+        run.results,
+        run_id,
+        changes_through=run.changes_through,
+        is_full=run.is_full,
+        days_checked=len(run.changed_days),
+        checked_at=checked_at,
+    )
+    return run
 
 
 def changed_since_last_run(con: duckdb.DuckDBPyConnection) -> frozenset[date] | None:

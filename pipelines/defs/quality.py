@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.defs.dbt import warehouse_models
 from pipelines.defs.resources import WAREHOUSE_POOL, ReportsResource, WarehouseResource
-from quality_checks import build_data_docs, by_check, has_errors, record_quality_run, run_changed_day_checks
+from quality_checks import build_data_docs, by_check, has_errors, run_and_record_daily_checks
 
 
 @dg.asset(
@@ -25,15 +25,7 @@ def quality_findings(
 ) -> dg.MaterializeResult:
     run_id = context.run.run_id
     with warehouse.warehouse.connect(run_id) as con:
-        run = run_changed_day_checks(con)
-        record_quality_run(
-            con,
-            run.results,
-            run_id,
-            changes_through=run.changes_through,
-            is_full=run.is_full,
-            days_checked=len(run.changed_days),
-        )
+        run = run_and_record_daily_checks(con, run_id)
     results = by_check(run.results)
     data_docs = build_data_docs(results, reports.root / "quality" / "data_docs")
     failed = [result for result in results if not result.success]

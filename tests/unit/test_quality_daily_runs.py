@@ -17,8 +17,7 @@ from quality_checks import (
     format_findings,
     has_errors,
     latest_results,
-    record_quality_run,
-    run_changed_day_checks,
+    run_and_record_daily_checks,
 )
 from quality_checks.cross_feed import volume_days_reached
 from tests.unit.test_quality_checks import DAY1, DAY2, ROW_DEFAULTS, good_world, insert
@@ -45,17 +44,8 @@ def stamp(con: duckdb.DuckDBPyConnection, *days: date) -> None:
         con.execute("insert or replace into ingest.feed_day_changes values (?, 'shipments', ?)", [day, changed_at])
 
 
-def daily_run(con: duckdb.DuckDBPyConnection, run_id: str):
-    run = run_changed_day_checks(con)
-    record_quality_run(
-        con,
-        run.results,
-        run_id,
-        changes_through=run.changes_through,
-        is_full=run.is_full,
-        days_checked=len(run.changed_days),
-    )
-    return run
+def daily_run(con: duckdb.DuckDBPyConnection, run_id: str, checked_at: datetime | None = None):
+    return run_and_record_daily_checks(con, run_id, checked_at=checked_at)
 
 
 def findings(con: duckdb.DuckDBPyConnection, run_id: str, expectation: str) -> list[tuple]:
@@ -214,28 +204,10 @@ def test_the_dashboard_shows_the_failures_of_a_first_run_that_could_not_check_ev
 def test_the_findings_chart_takes_the_later_run_even_when_its_clock_reads_earlier(con):
     """A wall clock steps back (daylight saving ends): the later run still decides."""
     con.execute("update raw.production set quantity = 0 where landing_date = ?", [DAY1])
-    run = run_changed_day_checks(con)
-    record_quality_run(
-        con,
-        run.results,
-        "run-1",
-        changes_through=run.changes_through,
-        is_full=run.is_full,
-        days_checked=len(run.changed_days),
-        checked_at=datetime(2026, 10, 25, 2, 50),
-    )
+    daily_run(con, "run-1", checked_at=datetime(2026, 10, 25, 2, 50))
     con.execute("update raw.production set quantity = 80 where landing_date = ?", [DAY1])
     stamp(con, DAY1)
-    run = run_changed_day_checks(con)
-    record_quality_run(
-        con,
-        run.results,
-        "run-2",
-        changes_through=run.changes_through,
-        is_full=run.is_full,
-        days_checked=len(run.changed_days),
-        checked_at=datetime(2026, 10, 25, 2, 20),
-    )
+    daily_run(con, "run-2", checked_at=datetime(2026, 10, 25, 2, 20))
     by_day = queries.quality_findings_by_day(con)
     assert by_day.filter(by_day["expectation"] == "production.quantity_positive").is_empty()
 
