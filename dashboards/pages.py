@@ -134,9 +134,11 @@ def _defect_trends(con: duckdb.DuckDBPyConnection) -> list[Section]:
 
 FEFO_RULE = (
     "A shipment line breaks first-expired-first-out when, at the moment it was shipped, the same site held "
-    "stock of another lot of the same product that expires <em>earlier</em> than the lot shipped, was not yet "
-    "past its expiry date and was not on hold. Stock at that moment is the running sum of the lot's movements at "
-    "the site (production, receipts, transfers, consumption, shipments, scrap, write-offs, returns, adjustments); "
+    "stock of another lot of the same product that expires <em>earlier</em> than the lot shipped, could still be "
+    "sold (at least 40% of its shelf life left, the dbt var fefo_min_shelf_life_left: customers refuse stock with "
+    "less, which waits for its write-off) and was not on hold. Stock at that moment is the running sum of the "
+    "lot's movements at the site (production, receipts, transfers, consumption, shipments, scrap, write-offs, "
+    "returns, adjustments); "
     "hold status is the lot's latest hold or release before the shipment. A lot without an expiry date expires "
     "last. Stock reserved for another order, or at another location of the site that the picker could not reach, "
     "is not known to the warehouse, so some breaches may have a reason."
