@@ -158,10 +158,11 @@ def mart_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseReso
     with warehouse.warehouse.connect(context.run.run_id) as con:
         as_of = default_as_of(con)
         grace_days = QualitySettings().grace_days
-        days = days_reached_since_last_run(con)
         yield check_result(genealogy_loop_checks(con), asset_key=_mart_key("fct_lot_genealogy"), name="no_loops")
         yield check_result(mass_balance_checks(con), asset_key=_mart_key("fct_lot_mass_balance"), name="closes")
+        # The days a change reaches and the checks both read the lot origins: computed once.
         with lot_origins_computed(con):
+            days = days_reached_since_last_run(con)
             yield check_result(
                 reference_checks(
                     con, as_of=as_of, grace_days=grace_days, **({} if days is None else {"days": days.references})
