@@ -16,6 +16,7 @@ unchanged, which rebuilds every lot (and re-judges every line) in an incremental
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -39,7 +40,32 @@ NOT_DATA = {
     ("intermediate", "lot_changes"),
     ("intermediate", "int_changed_lots"),
     ("intermediate", "stock_run_changes"),
+    ("intermediate", "mart_appends"),
+    ("intermediate", "test_scope"),
+    # Lot ids are handed out once per lot, build by build, so the stepwise build numbers the
+    # lots differently from one build of everything; the id columns are compared as the lot
+    # codes they stand for, through each warehouse's own register.
+    ("intermediate", "int_lot_ids_assigned"),
 }
+
+
+def _as_codes(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str:
+    """A select of the table with every lot id column replaced by the lot's code."""
+    columns = [
+        name
+        for (name,) in con.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = ? and table_name = ? order by ordinal_position",
+            [schema, table],
+        ).fetchall()
+    ]
+    selected = [
+        f'(select lot_code from intermediate.int_lot_ids_assigned as ids where ids.lot_id = t."{name}") as "{name}"'
+        if name.endswith("lot_id")
+        else f't."{name}"'
+        for name in columns
+    ]
+    return f'select {", ".join(selected)} from "{schema}"."{table}" as t'
 
 
 def _tables(path: Path) -> dict[tuple[str, str], list[tuple]]:
@@ -50,9 +76,7 @@ def _tables(path: Path) -> dict[tuple[str, str], list[tuple]]:
             f"and table_schema in {SCHEMAS} order by all"
         ).fetchall()
         return {
-            (schema, table): sorted(
-                con.execute(f'select * from "{schema}"."{table}"').fetchall(), key=lambda row: repr(row)
-            )
+            (schema, table): sorted(con.execute(_as_codes(con, schema, table)).fetchall(), key=lambda row: repr(row))
             for schema, table in names
             if (schema, table) not in NOT_DATA
         }
@@ -106,8 +130,8 @@ def _last_resends(path: Path) -> None:
         )
 
 
-def _build(tmp: Path, warehouse: Path) -> None:
-    result = run_dbt(tmp, warehouse, "run")
+def _build(tmp: Path, warehouse: Path, *args: str) -> None:
+    result = run_dbt(tmp, warehouse, "run", *args)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
 
 
@@ -120,12 +144,16 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
     _build(tmp, stepwise)
     write_network(stepwise, days[4:])
     _fefo_days(stepwise)
-    _build(tmp, stepwise)
+    # this build leaves its appended rows where they are: a later build must sort them
+    _build(tmp, stepwise, "--vars", "{resort_after_appended_share: 1000}")
     with duckdb.connect(str(stepwise), read_only=True) as con:
         judged = con.execute(
             "select shipment_id, line_no from main.fct_fefo_breaches where shipment_id = 'SHF' order by all"
         ).fetchall()
+        unsorted = dict(con.execute("select model_name, appended_rows from intermediate.mart_appends").fetchall())
     assert judged == [("SHF", 1), ("SHF", 2)]
+    assert unsorted["fct_lot_genealogy"] > 0 and unsorted["fct_shipment_lines"] > 0
+    assert unsorted["fct_lot_genealogy_lot_keys"] > 0
     _products_resent(stepwise)
     _build(tmp, stepwise)
     _last_resends(stepwise)
@@ -146,6 +174,28 @@ def test_an_incremental_build_equals_a_build_of_everything(warehouses):
     assert not differing, f"tables that differ after the incremental build: {differing}"
 
 
+SORTED_MARTS = {
+    "fct_lot_genealogy": "input_lot_id, output_lot_id",
+    "fct_lot_genealogy_by_output": "output_lot_id, input_lot_id",
+    "fct_lot_genealogy_lot_keys": "lot_code_key, lot_code",
+    "fct_shipment_lines": "lot_id, shipment_id, line_no",
+    "fct_inspection_defects": "lot_id, check_code, inspected_date",
+}
+
+
+@pytest.mark.parametrize("mart", SORTED_MARTS)
+def test_the_lot_keyed_marts_end_sorted(warehouses, mart):
+    """The recall macros rely on the marts' physical order (zone maps): after appending the
+    changed lots' rows, a build sorts a mart again once enough of it is out of order."""
+    order = SORTED_MARTS[mart]
+    with duckdb.connect(str(warehouses[0]), read_only=True) as con:
+        stored = con.execute(f"select {order} from main.{mart} order by rowid").fetchall()
+        appended = con.execute("select appended_rows from intermediate.mart_appends where model_name = ?", [mart])
+        assert appended.fetchone() == (0,)
+    assert len(stored) > 1
+    assert stored == sorted(stored, key=lambda row: tuple((value is None, value) for value in row))
+
+
 def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
     """The last re-sends change lots K1 and FEFO-OLD alone: the last build rebuilt them and the
     lots consumed into K1 (their consumption rows carry K1's site), nothing else."""
@@ -162,3 +212,43 @@ def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
         ).fetchone()[0]
     assert last_build == ["D2", "FEFO-OLD", "GHOST", "K1", "SG1"]
     assert staged == inspections_changed
+
+
+def _duplicate_a_movement(warehouse: Path, *, of_last_build: bool) -> str:
+    """Insert a second copy of one stock-ledger row, of a lot the last build rebuilt or not."""
+    with duckdb.connect(str(warehouse)) as con:
+        last_build = (
+            "select lot_code from intermediate.int_changed_lots "
+            "where changed_at = (select max(changed_at) from intermediate.int_changed_lots)"
+        )
+        lot_code = con.execute(
+            "select min(lot_code) from intermediate.int_stock_movements_unioned "
+            f"where lot_code {'in' if of_last_build else 'not in'} ({last_build})"
+        ).fetchone()[0]
+        con.execute(
+            "insert into intermediate.int_stock_movements_unioned "
+            "select * from intermediate.int_stock_movements_unioned where lot_code = ? limit 1",
+            [lot_code],
+        )
+    return lot_code
+
+
+def _unique_movement_key_test(tmp: Path, warehouse: Path, *args: str) -> str:
+    result = run_dbt(tmp, warehouse, "test", "--select", "unique_int_stock_movements_unioned_movement_key", *args)
+    assert "Nothing to do" not in result.stdout, result.stdout[-3000:]
+    return "fail" if result.returncode else "pass"
+
+
+def test_a_build_tests_the_rows_of_the_lots_it_rebuilt(warehouses, tmp_path):
+    """The scoped data tests (where: __changed_lots__(...)) see every row of the lots the last
+    build stamped, duplicates included, and only those; --vars test_everything sees all."""
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(warehouses[0], rebuilt)
+    assert _duplicate_a_movement(rebuilt, of_last_build=True) in {"D2", "FEFO-OLD", "GHOST", "K1", "SG1"}
+    assert _unique_movement_key_test(tmp_path, rebuilt) == "fail"
+
+    untouched = tmp_path / "untouched.duckdb"
+    shutil.copy(warehouses[0], untouched)
+    _duplicate_a_movement(untouched, of_last_build=False)
+    assert _unique_movement_key_test(tmp_path, untouched) == "pass"
+    assert _unique_movement_key_test(tmp_path, untouched, "--vars", "{test_everything: true}") == "fail"

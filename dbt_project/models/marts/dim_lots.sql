@@ -1,9 +1,10 @@
 -- One row per lot: product, origin, made/received time, expiry and current status.
--- lot_id is an integer surrogate key that the genealogy edges and the recall macros join on.
--- It follows the time a lot was made or received: lots of one trace were made within days of
--- each other, so their ids, and their rows in the id-sorted edge tables, sit close together
--- and a trace reads few row groups; and a day of new lots gets ids after all earlier ones,
--- which an append keeps (benchmarks/lineage_strategies.py measures the layouts).
+-- lot_id is an integer surrogate key that the genealogy edges and the recall macros join on,
+-- assigned once per lot (int_lot_ids_assigned). It follows the time a lot was made or
+-- received: lots of one trace were made within days of each other, so their ids, and their
+-- rows in the id-sorted edge tables, sit close together and a trace reads few row groups; and
+-- a day of new lots gets ids after all earlier ones, which an append keeps
+-- (benchmarks/lineage_strategies.py measures the layouts).
 with
 
 lot_origins as (
@@ -24,6 +25,12 @@ lot_holds as (
 
 ),
 
+lot_ids as (
+
+    select * from {{ ref('int_lot_ids_assigned') }}
+
+),
+
 as_of_dates as (
 
     select * from {{ ref('int_as_of_dates_derived') }}
@@ -33,6 +40,7 @@ as_of_dates as (
 lots as (
 
     select
+        lot_ids.lot_id,
         lot_origins.*,
         coalesce(lot_movements.quantity_on_hand, 0) as quantity_on_hand,
         coalesce(lot_movements.quantity_consumed, 0) as quantity_consumed,
@@ -44,6 +52,7 @@ lots as (
         coalesce(lot_origins.expiry_date < as_of_dates.as_of_date, false) as is_past_expiry,
         as_of_dates.as_of_date
     from lot_origins
+    inner join lot_ids on lot_origins.lot_code = lot_ids.lot_code
     cross join as_of_dates
     left join lot_movements on lot_origins.lot_code = lot_movements.lot_code
     left join lot_holds on lot_origins.lot_code = lot_holds.lot_code
@@ -53,7 +62,7 @@ lots as (
 final as (
 
     select
-        row_number() over (order by made_or_received_at nulls last, lot_code) as lot_id,
+        lot_id,
         lot_code,
         product_code,
         product_category,

@@ -1,10 +1,16 @@
 -- Defect facts: per lot, check code and day (with the lot's line and product), the
--- samples taken and the defects found.
+-- samples taken and the defects found. A run recomputes the facts of the changed lots.
+{{ lot_diff_config(
+    unique_key=['lot_id', 'check_code', 'inspected_date'],
+    sorted_by=['lot_id', 'check_code', 'inspected_date'],
+    lot_columns=['lot_code'],
+) }}
 with
 
 inspections as (
 
     select * from {{ ref('stg_raw__inspections') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 

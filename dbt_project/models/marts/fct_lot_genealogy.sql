@@ -2,11 +2,19 @@
 -- so a forward trace (one frontier of lots at a time) joins on a compact, clustered key:
 -- lot ids follow production time (dim_lots), a frontier's lots sit in a few row groups, and
 -- the zone maps and the hash join's dynamic filters skip the others.
+-- A run recomputes the edges with a changed lot at either end (lot ids are stable) and
+-- writes those that differ (lot_diff_config).
+{{ lot_diff_config(
+    unique_key=['input_lot_id', 'output_lot_id'],
+    sorted_by=['input_lot_id', 'output_lot_id'],
+    lot_columns=['input_lot_code', 'output_lot_code'],
+) }}
 with
 
 genealogy_edges as (
 
     select * from {{ ref('int_lot_genealogy_edges_aggregated') }}
+    where {{ of_changed_lots('input_lot_code') }} or {{ of_changed_lots('output_lot_code') }}
 
 ),
 

@@ -1,9 +1,14 @@
--- Shipment lines with the shipped lot's surrogate key.
+-- Shipment lines with the shipped lot's surrogate key, sorted by it (recall_shipments joins
+-- a trace's lot ids). A run recomputes the lines of the changed lots.
+{{ lot_diff_config(
+    unique_key=['shipment_id', 'line_no'], sorted_by=['lot_id', 'shipment_id', 'line_no'], lot_columns=['lot_code']
+) }}
 with
 
 shipment_lines as (
 
     select * from {{ ref('stg_raw__shipment_lines') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
