@@ -18,6 +18,12 @@ def raw_table_ddl(feed: Feed) -> str:
     return f"CREATE TABLE IF NOT EXISTS raw.{feed.name} (\n    " + ",\n    ".join(columns) + "\n)"
 
 
+# Size and modification time (st_size, st_mtime_ns) of a loaded or rejected file when it was
+# read: a file that still has them is not hashed again to find the changed days. Null in rows
+# of warehouses from before they were recorded (the migration adds them), and for a file
+# written to right before it was read.
+FILE_STAMP_COLUMNS: tuple[tuple[str, str], ...] = (("file_size", "BIGINT"), ("file_mtime_ns", "BIGINT"))
+
 INGEST_DDL = (
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS ingest",
@@ -45,6 +51,8 @@ INGEST_DDL = (
         rows_loaded BIGINT NOT NULL,
         rows_quarantined BIGINT NOT NULL,
         loaded_at TIMESTAMP NOT NULL,
+        file_size BIGINT,  -- the file's stamp when it was read, see FILE_STAMP_COLUMNS
+        file_mtime_ns BIGINT,
         PRIMARY KEY (landing_date, feed, source_file)
     )
     """,
@@ -58,6 +66,8 @@ INGEST_DDL = (
         file_hash VARCHAR NOT NULL,
         error VARCHAR NOT NULL,
         rejected_at TIMESTAMP NOT NULL,
+        file_size BIGINT,
+        file_mtime_ns BIGINT,
         PRIMARY KEY (landing_date, feed, source_file)
     )
     """,
@@ -76,7 +86,8 @@ INGEST_DDL = (
 
 def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the raw layer, quarantine and load-state tables if they are missing, and bring
-    the raw tables of an older warehouse up to the contract (added columns, changed types)."""
+    the tables of an older warehouse up to date (the file stamps of the load state, and the
+    contract's added columns and changed types in the raw tables)."""
     had_changes = bool(table_columns(con, "ingest", "feed_day_changes"))
     for statement in INGEST_DDL:
         con.execute(statement)
@@ -86,6 +97,11 @@ def ensure_ingest_schema(con: duckdb.DuckDBPyConnection) -> None:
             "insert into ingest.feed_day_changes "
             "select landing_date, feed, max(loaded_at) from ingest.loaded_files group by landing_date, feed"
         )
+    for table in ("loaded_files", "rejected_files"):
+        existing = table_columns(con, "ingest", table)
+        for name, sql_type in FILE_STAMP_COLUMNS:
+            if name not in existing:
+                con.execute(f"alter table ingest.{table} add column {name} {sql_type}")
     for feed in FEEDS:
         con.execute(raw_table_ddl(feed))
         _migrate_raw_table(con, feed)

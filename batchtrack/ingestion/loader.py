@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from batchtrack.feeds import Feed
-from batchtrack.ingestion.landing import LandingFile, landing_files
+from batchtrack.ingestion.landing import FileStamp, Fingerprint, LandingFile, landing_files, unchanged_since
 from batchtrack.ingestion.reader import HeaderError, read_landing_file
 from batchtrack.ingestion.validation import FILE, ValidatedRows, validate_files
 
@@ -43,7 +43,7 @@ class FeedDayResult:
 @dataclass
 class _AcceptedFile:
     landing_file: LandingFile
-    file_hash: str
+    fingerprint: Fingerprint  # of the bytes read
     text: pl.DataFrame  # as read: validated when its batch is written
     loaded_before: bool  # a version of it is in the warehouse, to be replaced
 
@@ -55,7 +55,7 @@ class _DayDelivery:
     result: FeedDayResult
     gone: list[str]  # files of the earlier delivery that this one no longer has
     accepted: list[_AcceptedFile]
-    rejected: list[tuple[LandingFile, str, str]]  # file, hash, error
+    rejected: list[tuple[LandingFile, Fingerprint, str]]  # file, fingerprint, error
     clear_rejections: bool  # earlier rejections of this day are recorded
 
     @property
@@ -89,11 +89,13 @@ def ingest_feed_days(
     """Bring raw.<feed> in line with what the landing folders of `days` hold for `feed`,
     day after day in the order given; one result per day.
 
-    Unless `force`, a day whose files have the same hashes as when they were loaded is
-    left alone. A file whose header lacks a required column is recorded in
+    Unless `force`, a day whose files are the ones loaded, with the same bytes, is left
+    alone; a file with the size and modification time it had when loaded is not read to tell
+    (see `plan_days`). A file whose header lacks a required column is recorded in
     ingest.rejected_files and its previously loaded version (if any) stays. When a day
     fails (an unreadable file, a database error), the days before it are loaded and the
-    error is raised.
+    error is raised. At the end, the feed's loaded files that lack a stamp or have another
+    one now, but the same bytes, get their current stamp (see `_record_stamps`).
     """
     loaded_at = loaded_at or datetime.now(UTC).replace(tzinfo=None)
     days = list(days)
@@ -117,35 +119,36 @@ def ingest_feed_days(
             _write_batch(con, feed, batch, loaded_at)
             batch, batch_rows = [], 0
     _write_batch(con, feed, batch, loaded_at)
+    _record_stamps(con, landing, feed)
     return results
 
 
 def _load_state(
     con: duckdb.DuckDBPyConnection, feed: Feed, days: list[date]
-) -> dict[date, tuple[dict[str, str], bool]]:
-    """Per day: the hashes of the files loaded from it, and whether a rejection is recorded."""
-    state: dict[date, tuple[dict[str, str], bool]] = {}
+) -> dict[date, tuple[dict[str, Fingerprint], bool]]:
+    """Per day: the fingerprints of the files loaded from it, and whether a rejection is recorded."""
+    state: dict[date, tuple[dict[str, Fingerprint], bool]] = {}
     if not days:
         return state
     rows = con.execute(
-        "select landing_date, source_file, file_hash, false from ingest.loaded_files "
+        "select landing_date, source_file, file_hash, file_size, file_mtime_ns, false from ingest.loaded_files "
         "where feed = $feed and landing_date in (select unnest($days::date[])) "
         "union all "
-        "select landing_date, source_file, null, true from ingest.rejected_files "
+        "select landing_date, source_file, null, null, null, true from ingest.rejected_files "
         "where feed = $feed and landing_date in (select unnest($days::date[]))",
         {"days": days, "feed": feed.name},
     ).fetchall()
-    for day, source_file, file_hash, is_rejection in rows:
+    for day, source_file, file_hash, size, mtime_ns, is_rejection in rows:
         previous, _ = state.setdefault(day, ({}, False))
         if is_rejection:
             state[day] = (previous, True)
         else:
-            previous[source_file] = file_hash
+            previous[source_file] = Fingerprint.recorded(file_hash, size, mtime_ns)
     return state
 
 
 def _read_day(
-    landing: Path, day: date, feed: Feed, state: tuple[dict[str, str], bool], force: bool
+    landing: Path, day: date, feed: Feed, state: tuple[dict[str, Fingerprint], bool], force: bool
 ) -> _DayDelivery | FeedDayResult:
     """What the day's files bring, validated; a FeedDayResult alone when there is nothing to write."""
     if not (landing / day.isoformat()).is_dir():
@@ -154,12 +157,12 @@ def _read_day(
         return FeedDayResult(feed.name, day, "absent")
     previous, pending_rejections = state
     files = landing_files(landing, day, feed)
-    hashes = {landing_file.relative_path: landing_file.sha256() for landing_file in files}
-    if not force and hashes == previous and not pending_rejections:
-        return FeedDayResult(feed.name, day, "unchanged" if files else "absent", files=sorted(hashes))
+    names = sorted(landing_file.relative_path for landing_file in files)
+    if not force and not pending_rejections and unchanged_since(files, previous):
+        return FeedDayResult(feed.name, day, "unchanged" if files else "absent", files=names)
 
     accepted: list[_AcceptedFile] = []
-    rejected: list[tuple[LandingFile, str]] = []
+    rejected: list[tuple[LandingFile, Fingerprint, str]] = []
     if len(files) > 1:
         # Both shipments.csv and shipments.parquet: one delivery in two forms is ambiguous.
         # Load the CSV, refuse the Parquet (which makes `batchtrack ingest` exit non-zero).
@@ -167,38 +170,32 @@ def _read_day(
         rejected.append(
             (
                 twin,
+                twin.fingerprint(),
                 f"{twin.relative_path}: {files[0].path.name} was delivered too; loaded {files[0].path.name} and "
                 f"ignored this file (send one format per feed and day)",
             )
         )
         files = files[:1]
     for landing_file in files:
-        # The hash stored is the one of the bytes loaded, even if the file changed since.
-        content, file_hash = landing_file.read()
-        hashes[landing_file.relative_path] = file_hash
+        # The fingerprint stored is the one of the bytes loaded, even if the file changed since.
+        content, fingerprint = landing_file.read()
         try:
             text = read_landing_file(landing_file, content)
         except HeaderError as error:
-            rejected.append((landing_file, str(error)))
+            rejected.append((landing_file, fingerprint, str(error)))
             continue
-        accepted.append(_AcceptedFile(landing_file, file_hash, text, landing_file.relative_path in previous))
+        accepted.append(_AcceptedFile(landing_file, fingerprint, text, landing_file.relative_path in previous))
 
-    result = FeedDayResult(feed.name, day, "loaded", files=sorted(hashes))
-    result.errors = [error for _, error in rejected]
+    result = FeedDayResult(feed.name, day, "loaded", files=names)
+    result.errors = [error for _, _, error in rejected]
     if rejected:
         result.status = "rejected"
     elif not files:
         result.status = "removed" if previous else "absent"
     # Files of the earlier delivery that this one no longer has go first, so that a
     # day re-sent as Parquet instead of CSV does not clash with its own old rows.
-    gone = sorted(set(previous) - set(hashes))
-    return _DayDelivery(
-        result,
-        gone,
-        accepted,
-        [(landing_file, hashes[landing_file.relative_path], error) for landing_file, error in rejected],
-        pending_rejections,
-    )
+    gone = sorted(set(previous) - set(names))
+    return _DayDelivery(result, gone, accepted, rejected, pending_rejections)
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, feed: Feed, batch: list[_DayDelivery], loaded_at: datetime) -> None:
@@ -256,7 +253,7 @@ def _write_days(
         lineage = {
             "landing_date": pl.Series([accepted.landing_file.day for accepted in accepted_files], dtype=pl.Date),
             "source_file": pl.Series([accepted.landing_file.relative_path for accepted in accepted_files]),
-            "file_hash": pl.Series([accepted.file_hash for accepted in accepted_files], dtype=pl.String),
+            "file_hash": pl.Series([accepted.fingerprint.sha256 for accepted in accepted_files], dtype=pl.String),
         }
 
         def with_lineage(frame: pl.DataFrame) -> pl.DataFrame:
@@ -264,14 +261,14 @@ def _write_days(
             return frame.with_columns(values.gather(files).alias(name) for name, values in lineage.items())
 
         good, quarantined = _quarantine_known_keys(con, feed, with_lineage(rows.good), with_lineage(rows.quarantined))
-        _insert(
+        _execute_with_incoming(
             con,
             good.drop(FILE),
             f"insert into raw.{feed.name} by name select *, $loaded_at as loaded_at from incoming",
             {"loaded_at": loaded_at},
         )
         if quarantined.height:
-            _insert(
+            _execute_with_incoming(
                 con,
                 quarantined.drop(FILE),
                 "insert into main.quarantine select $feed, landing_date, source_file, line_number, "
@@ -287,13 +284,16 @@ def _write_days(
                 "rows_in": pl.Series([accepted.text.height for accepted in accepted_files], dtype=pl.Int64),
                 "rows_loaded": pl.Series(loaded, dtype=pl.Int64),
                 "rows_quarantined": pl.Series(refused, dtype=pl.Int64),
+                **_stamp_series([accepted.fingerprint for accepted in accepted_files]),
             }
         )
-        _insert(
+        _execute_with_incoming(
             con,
             files,
-            "insert or replace into ingest.loaded_files select landing_date, feed, source_file, file_hash, "
-            "rows_in, rows_loaded, rows_quarantined, $loaded_at from incoming",
+            "insert or replace into ingest.loaded_files (landing_date, feed, source_file, file_hash, rows_in, "
+            "rows_loaded, rows_quarantined, loaded_at, file_size, file_mtime_ns) select landing_date, feed, "
+            "source_file, file_hash, rows_in, rows_loaded, rows_quarantined, $loaded_at, file_size, file_mtime_ns "
+            "from incoming",
             {"loaded_at": loaded_at},
         )
         index = 0
@@ -306,10 +306,21 @@ def _write_days(
 
     for delivery in batch:
         day = delivery.result.day
-        for landing_file, file_hash, error in delivery.rejected:
+        for landing_file, fingerprint, error in delivery.rejected:
+            stamp = fingerprint.stamp
             con.execute(
-                "insert or replace into ingest.rejected_files values (?, ?, ?, ?, ?, ?)",
-                [day, feed.name, landing_file.relative_path, file_hash, error, loaded_at],
+                "insert or replace into ingest.rejected_files (landing_date, feed, source_file, file_hash, error, "
+                "rejected_at, file_size, file_mtime_ns) values (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    day,
+                    feed.name,
+                    landing_file.relative_path,
+                    fingerprint.sha256,
+                    error,
+                    loaded_at,
+                    None if stamp is None else stamp.size,
+                    None if stamp is None else stamp.mtime_ns,
+                ],
             )
         if delivery.clear_rejections:
             con.execute(
@@ -330,6 +341,56 @@ def _write_days(
         )
 
 
+def _stamp_series(fingerprints: list[Fingerprint]) -> dict[str, pl.Series]:
+    stamps = [fingerprint.stamp for fingerprint in fingerprints]
+    return {
+        "file_size": pl.Series([None if stamp is None else stamp.size for stamp in stamps], dtype=pl.Int64),
+        "file_mtime_ns": pl.Series([None if stamp is None else stamp.mtime_ns for stamp in stamps], dtype=pl.Int64),
+    }
+
+
+def _record_stamps(con: duckdb.DuckDBPyConnection, landing: Path, feed: Feed) -> None:
+    """Give the feed's loaded files that still have the bytes they were loaded with the stamp
+    they have now, where it is missing or another one: a warehouse from before stamps, a file
+    loaded right after it was written, a landing copied without its modification times. The
+    planner then need not read them again; without this, they would be hashed by every plan
+    until their day is loaded again. Costs a stat per file of the feed's history, plus, once,
+    the hashing of those files (free after the planner hashed them in this process)."""
+    recorded = con.execute(
+        "select landing_date, source_file, file_hash, file_size, file_mtime_ns from ingest.loaded_files where feed = ?",
+        [feed.name],
+    ).fetchall()
+    updates: list[tuple[date, str, FileStamp]] = []
+    for day, source_file, file_hash, size, mtime_ns in recorded:
+        landing_file = LandingFile(feed, day, landing / source_file, source_file)
+        try:
+            if landing_file.stamp() == Fingerprint.recorded(file_hash, size, mtime_ns).stamp:
+                continue
+            fingerprint = landing_file.fingerprint()
+        except OSError:
+            continue  # archived, or not readable now: recorded as it was
+        if fingerprint.sha256 == file_hash and fingerprint.stamp is not None:
+            updates.append((day, source_file, fingerprint.stamp))
+    if not updates:
+        return
+    stamps = pl.DataFrame(
+        {
+            "landing_date": pl.Series([day for day, _, _ in updates], dtype=pl.Date),
+            "source_file": pl.Series([source_file for _, source_file, _ in updates], dtype=pl.String),
+            "file_size": pl.Series([stamp.size for _, _, stamp in updates], dtype=pl.Int64),
+            "file_mtime_ns": pl.Series([stamp.mtime_ns for _, _, stamp in updates], dtype=pl.Int64),
+        }
+    )
+    _execute_with_incoming(
+        con,
+        stamps,
+        "update ingest.loaded_files as loaded set file_size = incoming.file_size, "
+        "file_mtime_ns = incoming.file_mtime_ns from incoming where loaded.feed = $feed "
+        "and loaded.landing_date = incoming.landing_date and loaded.source_file = incoming.source_file",
+        {"feed": feed.name},
+    )
+
+
 def _rows_per_file(frame: pl.DataFrame, files: int) -> list[int]:
     """Rows of each file (by FILE index) in `frame`."""
     counts = [0] * files
@@ -338,8 +399,10 @@ def _rows_per_file(frame: pl.DataFrame, files: int) -> list[int]:
     return counts
 
 
-def _insert(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, statement: str, parameters: dict) -> None:
-    """Run an insert that selects from `frame` under the name `incoming`."""
+def _execute_with_incoming(
+    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, statement: str, parameters: dict
+) -> None:
+    """Run a statement that selects from `frame` under the name `incoming`."""
     con.register("incoming", frame.to_arrow())
     try:
         con.execute(statement, parameters)

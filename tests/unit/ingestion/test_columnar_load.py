@@ -10,7 +10,6 @@ import pytest
 
 from batchtrack.feeds import FEEDS_BY_NAME
 from batchtrack.ingestion import ingest_feed_day
-from batchtrack.ingestion.planning import plan_days
 from tests.unit.conftest import DAY, write  # DAY: the day folder the `landing` fixture makes
 
 PRODUCTION_HEADER = "lot_code,product_code,site_code,line_code,produced_at,quantity,expiry_date\n"
@@ -95,11 +94,12 @@ def test_line_numbers_count_from_the_header(landing, con, text, lines):
     assert [row[0] for row in con.execute("select line_number from raw.consumption order by 1").fetchall()] == lines
 
 
-def test_a_file_rewritten_with_the_same_size_and_time_is_hashed_again(landing, con, tmp_path):
+def test_a_file_rewritten_with_the_same_size_and_time_is_hashed_again(landing, con):
     header = "lot_code,input_lot_code,quantity,consumed_at\n"
     path = write(landing, "consumption.csv", header + "L1,F1,1,2026-06-01T06:00:00\n")
     feed = FEEDS_BY_NAME["consumption"]
-    assert plan_days(landing, tmp_path / "none.duckdb")[0].status == "new"  # hashes every file
+    # Loaded right after it was written, so its size and time are not trusted (see
+    # test_planning.py); and the hash this process remembers of it is not served for the new bytes.
     ingest_feed_day(con, landing, DAY, feed)
     stat = path.stat()
     write(landing, "consumption.csv", header + "L1,F1,7,2026-06-01T06:00:00\n")
