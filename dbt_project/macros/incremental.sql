@@ -33,6 +33,14 @@
         lot_code varchar,
         stamped_at timestamp not null
     );
+    -- The lot ids whose rows a lot_diff mart changed (log_changed_lot_ids), stamped with
+    -- when; a null lot_id stands for every lot (the mart built whole). Read, then pruned, by
+    -- fct_supplier_defect_attribution.
+    create table if not exists intermediate.mart_changes (
+        model_name varchar not null,
+        lot_id bigint,
+        changed_at timestamp not null
+    );
     -- From when the runs of usable stock (int_lot_stock_runs) of a site and product changed:
     -- what the first-expired-first-out breaches re-check. Null columns stand for everything.
     -- Rows a sorted lot-keyed mart has appended since it was last sorted (keep_sorted).
@@ -314,116 +322,6 @@
         pre_hook="{{ delete_changed_lots(" ~ tojson(lot_columns) ~ ", " ~ tojson(log_stock_runs) ~ ") }}",
         post_hook=post_hooks + ["{{ record_lot_watermark() }}"],
     ) }}
-{%- endmacro %}
-
-
-{#- Config of a lot-keyed mart that readers find rows in by its physical order (sorted_by:
-    the zone maps that the recall macros' joins rely on), with a unique key. A run computes
-    the rows of the changed lots (lot_columns, or lot_id_columns for a mart that carries ids
-    only) and writes only the difference (incremental strategy lot_diff): a changed lot
-    touches many rows it does not change (a starter culture consumed today has thousands of
-    edges, all as they were), and every row written lands at the end, out of order. -#}
-{% macro lot_diff_config(unique_key, sorted_by, lot_columns=[], lot_id_columns=[]) -%}
-    -- depends_on: {{ ref('int_changed_lots') }}
-    -- depends_on: {{ ref('int_lot_ids_assigned') }}
-    {{ config(
-        materialized='incremental',
-        incremental_strategy='lot_diff',
-        unique_key=unique_key,
-        on_schema_change='fail',
-        meta={'lot_columns': lot_columns, 'lot_id_columns': lot_id_columns, 'sorted_by': sorted_by},
-        pre_hook="{{ fix_changed_lots() }}",
-        post_hook=["{{ keep_sorted() }}", "{{ record_lot_watermark() }}"],
-    ) }}
-{%- endmacro %}
-
-
-{#- The rows of a lot_diff model's own table that belong to the changed lots. -#}
-{% macro of_changed_lots_in_meta(alias) -%}
-    {%- set meta = config.get('meta') %}
-    {%- set conditions = [] %}
-    {%- for lot_column in meta['lot_columns'] %}
-        {%- do conditions.append(of_changed_lots(alias ~ '.' ~ lot_column)) %}
-    {%- endfor %}
-    {%- for lot_id_column in meta['lot_id_columns'] %}
-        {%- do conditions.append(of_changed_lot_ids(alias ~ '.' ~ lot_id_column)) %}
-    {%- endfor %}
-    ({{ conditions | join(' or ') }})
-{%- endmacro %}
-
-
-{#- Incremental strategy lot_diff: the model's query (temp_relation) holds the rows of the
-    changed lots as they are now. Rows of those lots that are gone or differ are deleted (by
-    unique key); rows whose key is then missing are appended in sort order and counted in
-    intermediate.mart_appends. Rows that did not change stay where they are. -#}
-{% macro get_incremental_lot_diff_sql(arg_dict) -%}
-    {%- set target = arg_dict['target_relation'] %}
-    {%- set computed = arg_dict['temp_relation'] %}
-    {%- set keys = [arg_dict['unique_key']] if arg_dict['unique_key'] is string else arg_dict['unique_key'] %}
-    {%- set columns = arg_dict['dest_columns'] | map(attribute='quoted') | join(', ') %}
-    {%- set sorted_by = config.get('meta')['sorted_by'] %}
-    create or replace temp table lot_diff_gone__{{ this.name }} as
-    select distinct {{ keys | join(', ') }}
-    from (
-        select {{ columns }} from {{ target }} as built
-        where {{ of_changed_lots_in_meta('built') }}
-        except
-        select {{ columns }} from {{ computed }}
-    ) as differing;
-
-    delete from {{ target }} as built
-    using lot_diff_gone__{{ this.name }} as gone
-    where
-        {%- for key in keys %}
-        built.{{ key }} = gone.{{ key }}{{ " and" if not loop.last }}
-        {%- endfor %};
-
-    create or replace temp table lot_diff_new__{{ this.name }} as
-    select {{ columns }}
-    from {{ computed }} as computed
-    where not exists (
-        select 1 from {{ target }} as built
-        where
-            {%- for key in keys %}
-            built.{{ key }} = computed.{{ key }}{{ " and" if not loop.last }}
-            {%- endfor %}
-    );
-
-    insert into {{ target }} ({{ columns }})
-    select {{ columns }} from lot_diff_new__{{ this.name }}
-    order by {{ sorted_by | join(', ') }};
-
-    insert or replace into intermediate.mart_appends
-    select
-        '{{ this.name }}',
-        coalesce((select appended_rows from intermediate.mart_appends where model_name = '{{ this.name }}'), 0)
-        + (select count(*) from lot_diff_new__{{ this.name }});
-
-    drop table lot_diff_gone__{{ this.name }};
-    drop table lot_diff_new__{{ this.name }}
-{%- endmacro %}
-
-
-{#- Post-hook of a lot_diff model: once the rows appended since the table was last sorted
-    exceed the dbt var `resort_after_appended_share` (default 0.05) of it, sort it again.
-    A build that made the table whole leaves it sorted. -#}
-{% macro keep_sorted() -%}
-    {%- if building_incrementally() -%}
-        {%- set share = var('resort_after_appended_share', 0.05) %}
-        {%- set due = run_query(
-            "select (select appended_rows from intermediate.mart_appends where model_name = '" ~ this.name ~ "')"
-            ~ " > " ~ share ~ " * (select count(*) from " ~ this ~ ")"
-        ) %}
-        {%- if due.columns[0].values()[0] %}
-        create or replace table {{ this }} as
-        select * from {{ this }} order by {{ config.get('meta')['sorted_by'] | join(', ') }};
-        update intermediate.mart_appends set appended_rows = 0 where model_name = '{{ this.name }}'
-        {%- else %}
-        select 1
-        {%- endif %}
-    {%- else -%}
-        insert or replace into intermediate.mart_appends values ('{{ this.name }}', 0)
-    {%- endif -%}
 {%- endmacro %}
 
 

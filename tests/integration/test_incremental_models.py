@@ -11,7 +11,9 @@ Two more days add a first-expired-first-out breach at site P4 (lot FEFO-NEW ship
 FEFO-OLD, expiring earlier, is on the shelf); the last step delivers, late, a scrap of FEFO-OLD
 between the two shipments, so the later shipment is no breach any more: an incremental build
 must re-check a line it had already judged. Before that, the products are delivered again
-unchanged, which rebuilds every lot (and re-judges every line) in an incremental build.
+unchanged, which rebuilds every lot (and re-judges every line) in an incremental build; then
+raw lot F2's supplier lot number is corrected, which changes the supplier attribution of the
+defects of B2 and K1, made from F2 two steps down.
 """
 
 from __future__ import annotations
@@ -115,6 +117,18 @@ def _products_resent(path: Path) -> None:
         load_feed_day(con, "2026-03-01", "products", NETWORK["2026-03-01"]["products"])
 
 
+def _supplier_lot_corrected(path: Path) -> None:
+    """The receipts of 2026-03-01 again, with F2's supplier lot number corrected: F2 has no
+    defects of its own, but the defects of B2 and K1, made from it two steps down, are
+    attributed to its supplier lot, so their attribution rows must change too."""
+    receipts = [
+        {**row, "supplier_lot_code": "M-78B"} if row["lot_code"] == "F2" else row
+        for row in NETWORK["2026-03-01"]["inventory"]
+    ]
+    with duckdb.connect(str(path)) as con:
+        load_feed_day(con, "2026-03-01", "inventory", receipts)
+
+
 def _last_resends(path: Path) -> None:
     k1_moved = [{**NETWORK["2026-03-04"]["production"][0], "site_code": "P3"}]
     with duckdb.connect(str(path)) as con:
@@ -156,11 +170,14 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
     assert unsorted["fct_lot_genealogy_lot_keys"] > 0
     _products_resent(stepwise)
     _build(tmp, stepwise)
+    _supplier_lot_corrected(stepwise)
+    _build(tmp, stepwise)
     _last_resends(stepwise)
     _build(tmp, stepwise)
     whole = tmp / "whole.duckdb"
     write_network(whole)
     _fefo_days(whole)
+    _supplier_lot_corrected(whole)
     _last_resends(whole)
     _build(tmp, whole)
     return stepwise, whole
@@ -170,6 +187,8 @@ def test_an_incremental_build_equals_a_build_of_everything(warehouses):
     stepwise, whole = _tables(warehouses[0]), _tables(warehouses[1])
     assert sorted(stepwise) == sorted(whole)
     assert [row[:2] for row in whole[("main", "fct_fefo_breaches")] if row[0] == "SHF"] == [("SHF", 1)]
+    corrected = {row[5] for row in whole[("main", "fct_supplier_defect_attribution")] if row[6] == "F2"}
+    assert corrected == {"M-78B"}
     differing = [name for name in whole if stepwise[name] != whole[name]]
     assert not differing, f"tables that differ after the incremental build: {differing}"
 

@@ -4,6 +4,7 @@
     unique_key=['lot_id', 'check_code', 'inspected_date'],
     sorted_by=['lot_id', 'check_code', 'inspected_date'],
     lot_columns=['lot_code'],
+    log_changed_lot_ids='lot_id',
 ) }}
 with
 

@@ -8,6 +8,7 @@
     unique_key=['input_lot_id', 'output_lot_id'],
     sorted_by=['input_lot_id', 'output_lot_id'],
     lot_columns=['input_lot_code', 'output_lot_code'],
+    log_changed_lot_ids='output_lot_id',
 ) }}
 with
 

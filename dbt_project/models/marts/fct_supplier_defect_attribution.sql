@@ -2,6 +2,17 @@
 -- per finished lot's defect fact and received ancestor lot. The walk back is over
 -- (finished lot, ancestor) pairs with `union`, starting only from finished lots with
 -- defects, so it ends on loops and builds no closure of the whole network.
+-- A run recomputes the finished lots whose defect facts or ancestry may have changed: the
+-- lots downstream of (or equal to) a lot whose inputs or defect facts changed
+-- (fix_attribution_lots), and writes the rows that differ.
+{{ lot_diff_config(
+    unique_key=['finished_lot_id', 'check_code', 'inspected_date', 'raw_lot_code'],
+    sorted_by=['finished_lot_code', 'check_code', 'inspected_date', 'raw_lot_code'],
+    lot_columns=['finished_lot_code'],
+    pre_hook="{{ fix_attribution_lots() }}",
+    post_hook=["{{ record_attribution_watermark() }}"],
+) }}
+-- depends_on: {{ ref('fct_lot_genealogy') }}
 with recursive
 
 inspection_defects as (
@@ -26,7 +37,10 @@ defective_finished_lots as (
 
     select distinct lot_id
     from inspection_defects
-    where product_category = 'finished' and defects > 0
+    where
+        product_category = 'finished'
+        and defects > 0
+        and {{ of_changed_lots('lot_code') }}
 
 ),
 
