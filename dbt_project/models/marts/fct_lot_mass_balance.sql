@@ -3,17 +3,21 @@
 -- Transfers only move stock between sites and are not terms: a transfer out that never
 -- arrived leaves stock missing and the balance open. On hand counts positive positions
 -- only, so stock overdrawn at a site also leaves it open. An open balance is a finding.
+-- A run recomputes the balances of the changed lots and writes those that differ.
+{{ lot_diff_config(unique_key=['lot_code'], sorted_by=['lot_id'], lot_columns=['lot_code']) }}
 with
 
 lots as (
 
     select * from {{ ref('dim_lots') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
 lot_movements as (
 
     select * from {{ ref('int_lot_movements_summarized') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
