@@ -1,16 +1,20 @@
 """The warehouse table `main.quality_findings`: one row per check (and landing day, where the check
 is per day) per run, beside `main.quarantine`, so trends ("how many unknown lots per day this
 month?") are one SQL query away. `main.quality_runs` says what each run covered, so the latest
-result of every check and day can be read back although a daily run re-checks only some days."""
+result of every check and day can be read back although a daily run re-checks only some days.
+`main.quality_pending_results` holds what a Dagster run's asset checks computed until the run's
+quality asset records it."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 import duckdb
 import pandas as pd
+from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResultSchema
 
 from batchtrack.warehouse_schema import table_columns
 from quality_checks.results import CheckResult
@@ -43,6 +47,23 @@ CREATE TABLE IF NOT EXISTS main.quality_runs (
     changes_through TIMESTAMP,
     is_full BOOLEAN NOT NULL,
     days_checked BIGINT NOT NULL
+)
+"""
+
+# The results the asset checks of a Dagster run computed, one row per part of the daily run
+# ("rows.shipments", "references", ...; quality_checks.runner), kept for the quality asset of the
+# same run, which records them in quality_findings instead of computing them again. With each
+# result, its Great Expectations validation (for the Data Docs). `state` says what the warehouse
+# looked like when they were computed: they are reused only on the same state. Rows of other runs
+# are stale; storing or recording a run deletes them.
+PENDING_RESULTS_DDL = """
+CREATE TABLE IF NOT EXISTS main.quality_pending_results (
+    run_id VARCHAR NOT NULL,
+    part VARCHAR NOT NULL,
+    state VARCHAR NOT NULL,
+    results JSON NOT NULL,
+    validations JSON NOT NULL,
+    computed_at TIMESTAMP NOT NULL
 )
 """
 
@@ -142,6 +163,9 @@ def record_quality_run(
             """,
             [run_id, checked_at, changes_through, is_full, days_checked],
         )
+        if table_columns(con, "main", "quality_pending_results"):
+            # Recorded now, or computed on a state before this run: no longer pending.
+            con.execute("delete from main.quality_pending_results")
         con.commit()
     except BaseException:
         con.rollback()
@@ -212,3 +236,77 @@ def failing_days(con: duckdb.DuckDBPyConnection, suites: Iterable[str]) -> set[d
         [list(suites)],
     ).fetchall()
     return {row[0] for row in rows}
+
+
+def store_run_results(
+    con: duckdb.DuckDBPyConnection, run_id: str, part: str, results: Iterable[CheckResult], *, state: str
+) -> None:
+    """Keep the results of one `part` of Dagster run `run_id`'s daily checks, computed on `state`,
+    for the run's quality asset (`stored_run_results`). A step executed again replaces its part."""
+    results = list(results)
+    validations: dict[int, Any] = {}
+    for result in results:
+        if result.validation is not None:
+            validations.setdefault(id(result.validation), result.validation)
+    positions = {key: position for position, key in enumerate(validations)}
+    rows = [
+        {
+            "suite": result.suite,
+            "expectation": result.expectation,
+            "severity": result.severity,
+            "success": result.success,
+            "failing_count": result.failing_count,
+            "sample_keys": list(result.sample_keys),
+            "description": result.description,
+            "landing_date": None if result.landing_date is None else result.landing_date.isoformat(),
+            "checked_count": result.checked_count,
+            "failing_days": [day.isoformat() for day in result.failing_days],
+            "validation": None if result.validation is None else positions[id(result.validation)],
+        }
+        for result in results
+    ]
+    payload = [json.dumps(rows), json.dumps([validation.to_json_dict() for validation in validations.values()])]
+    con.execute(PENDING_RESULTS_DDL)
+    con.begin()
+    try:
+        con.execute("delete from main.quality_pending_results where run_id != ? or part = ?", [run_id, part])
+        con.execute(
+            "insert into main.quality_pending_results values (?, ?, ?, ?, ?, ?)",
+            [run_id, part, state, *payload, datetime.now().replace(microsecond=0)],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def stored_run_results(con: duckdb.DuckDBPyConnection, run_id: str, state: str) -> dict[str, list[CheckResult]]:
+    """The parts of run `run_id`'s daily checks kept by `store_run_results` on this same `state`,
+    by part, each result with its validation ({} when there are none)."""
+    if not table_columns(con, "main", "quality_pending_results"):
+        return {}
+    rows = con.execute(
+        "select part, results, validations from main.quality_pending_results where run_id = ? and state = ?",
+        [run_id, state],
+    ).fetchall()
+    schema = ExpectationSuiteValidationResultSchema()
+    stored: dict[str, list[CheckResult]] = {}
+    for part, results, validations in rows:
+        loaded = [schema.load(validation) for validation in json.loads(validations)]
+        stored[part] = [
+            CheckResult(
+                suite=result["suite"],
+                expectation=result["expectation"],
+                severity=result["severity"],
+                success=result["success"],
+                failing_count=result["failing_count"],
+                sample_keys=tuple(result["sample_keys"]),
+                description=result["description"],
+                landing_date=None if result["landing_date"] is None else date.fromisoformat(result["landing_date"]),
+                checked_count=result["checked_count"],
+                failing_days=tuple(date.fromisoformat(day) for day in result["failing_days"]),
+                validation=None if result["validation"] is None else loaded[result["validation"]],
+            )
+            for result in json.loads(results)
+        ]
+    return stored

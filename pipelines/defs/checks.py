@@ -10,12 +10,15 @@ because a recall has to see everything. A file rejected whole fails its feed's
 are still published.
 
 All checks are `blocking=True` so that they run before anything downstream, in
-particular before the working copy is published; only an ERROR blocks.
+particular before the working copy is published; only an ERROR blocks. The checks that keep
+their results write the working copy, so they are in the warehouse pool.
 
-The row and cross-feed checks look at the landing days of this run: those stamped since the
-last recorded quality run, and the days their changes reach (quality_checks.runner), so a
-daily run's checks cost the day; before any recorded run, every day. Genealogy loops and mass
-balance are properties of all the data and are checked whole (both read their marts).
+The schema, row and cross-feed checks are the daily run's quality checks (quality_checks.runner):
+on the landing days stamped since the last recorded quality run and the days their changes
+reach, so a daily run's checks cost the day; before any recorded run, every day. Genealogy
+loops and mass balance are properties of all the data and are checked whole (both read their
+marts). Each check keeps its results for the run, and the quality asset records them in
+quality_findings without computing them again.
 """
 
 from collections.abc import Iterable
@@ -24,38 +27,24 @@ import dagster as dg
 
 from batchtrack.feeds import FEEDS, Feed
 from pipelines.defs.dbt import warehouse_models
-from pipelines.defs.resources import WarehouseResource
-from quality_checks import CheckResult
-from quality_checks.cross_feed import (
-    genealogy_loop_checks,
-    lot_origins_computed,
-    mass_balance_checks,
-    reference_checks,
-    timeline_checks,
-)
-from quality_checks.findings import failing_days
-from quality_checks.raw_suites import row_checks, schema_checks
-from quality_checks.runner import (
-    QualitySettings,
-    all_landing_days,
-    changed_since_last_run,
-    days_reached_since_last_run,
-    default_as_of,
-)
+from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
+from quality_checks import CheckResult, by_check, daily_mart_checks, daily_row_checks, daily_schema_checks
 
 
 def check_result(
     results: Iterable[CheckResult], *, asset_key: dg.AssetKey, name: str, structural: bool = False
 ) -> dg.AssetCheckResult:
     """One Dagster check result from several suite results: fails when any of them fails,
-    naming the failing expectations and rows in its metadata. Only a structural failure is
-    an ERROR (which blocks downstream assets); everything else is a WARN."""
-    results = list(results)
+    naming the failing expectations, days and rows in its metadata (one line per expectation,
+    its days summed). Only a structural failure is an ERROR (which blocks downstream assets);
+    everything else is a WARN."""
+    results = by_check(results)
     failed = [result for result in results if not result.success]
     structural_failure = structural and any(r.severity == "error" for r in failed)
     severity = dg.AssetCheckSeverity.ERROR if structural_failure else dg.AssetCheckSeverity.WARN
     table = "\n".join(
-        f"| {r.severity} | {r.expectation} | {r.failing_count} | {', '.join(r.sample_keys[:8])} |" for r in failed
+        f"| {r.severity} | {r.expectation} | {_days(r)} | {r.failing_count} | {', '.join(r.sample_keys[:8])} |"
+        for r in failed
     )
     return dg.AssetCheckResult(
         asset_key=asset_key,
@@ -67,10 +56,20 @@ def check_result(
             "failed": len(failed),
             "failing_rows": sum(r.failing_count for r in failed),
             "failures": dg.MetadataValue.md(
-                "| severity | expectation | failing | sample keys |\n|---|---|---|---|\n" + table if table else "none"
+                "| severity | expectation | days | failing | sample keys |\n|---|---|---|---|---|\n" + table
+                if table
+                else "none"
             ),
         },
     )
+
+
+def _days(result: CheckResult) -> str:
+    """The landing days a summed result failed on, the latest few named."""
+    days = [day.isoformat() for day in result.failing_days] or (
+        [result.landing_date.isoformat()] if result.landing_date else []
+    )
+    return ", ".join(days) if len(days) <= 3 else f"{len(days)} days, latest {days[-1]}"
 
 
 def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
@@ -80,11 +79,14 @@ def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
         asset=asset_key,
         name="contract_schema",
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=f"raw.{feed.name} has the contract's columns and types; blocks the models when it does not.",
     )
     def contract_schema(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.warehouse.connect(context.run.run_id) as con:
-            return check_result(schema_checks(con, feed), asset_key=asset_key, name="contract_schema", structural=True)
+        run_id = context.run.run_id
+        with warehouse.warehouse.connect(run_id) as con:
+            results = daily_schema_checks(con, feed, run_id=run_id)
+        return check_result(results, asset_key=asset_key, name="contract_schema", structural=True)
 
     @dg.asset_check(
         asset=asset_key,
@@ -111,18 +113,14 @@ def build_feed_checks(feed: Feed) -> list[dg.AssetChecksDefinition]:
         asset=asset_key,
         name="row_expectations",
         blocking=True,
+        pool=WAREHOUSE_POOL,
         description=f"Great Expectations suite raw.{feed.name}: values, keys and rules per row (warnings).",
     )
     def row_expectations(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        with warehouse.warehouse.connect(context.run.run_id) as con:
-            changed = changed_since_last_run(con)
-            if changed is None:
-                # every day, a month at a time (one frame of a whole table can hold gigabytes)
-                results = row_checks(con, feed, days=all_landing_days(con))
-            else:
-                key_days = changed | failing_days(con, [f"raw.{feed.name}.keys"])
-                results = row_checks(con, feed, days=changed, key_days=key_days)
-            return check_result(results, asset_key=asset_key, name="row_expectations")
+        run_id = context.run.run_id
+        with warehouse.warehouse.connect(run_id) as con:
+            results = daily_row_checks(con, feed, run_id=run_id)
+        return check_result(results, asset_key=asset_key, name="row_expectations")
 
     return [contract_schema, files_accepted, row_expectations]
 
@@ -153,28 +151,15 @@ MART_CHECK_SPECS = [
 ]
 
 
-@dg.multi_asset_check(specs=MART_CHECK_SPECS, can_subset=False)
+@dg.multi_asset_check(specs=MART_CHECK_SPECS, can_subset=False, pool=WAREHOUSE_POOL)
 def mart_checks(context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource):
-    with warehouse.warehouse.connect(context.run.run_id) as con:
-        as_of = default_as_of(con)
-        grace_days = QualitySettings().grace_days
-        yield check_result(genealogy_loop_checks(con), asset_key=_mart_key("fct_lot_genealogy"), name="no_loops")
-        yield check_result(mass_balance_checks(con), asset_key=_mart_key("fct_lot_mass_balance"), name="closes")
-        # The days a change reaches and the checks both read the lot origins: computed once.
-        with lot_origins_computed(con):
-            days = days_reached_since_last_run(con)
-            yield check_result(
-                reference_checks(
-                    con, as_of=as_of, grace_days=grace_days, **({} if days is None else {"days": days.references})
-                ),
-                asset_key=_mart_key("dim_lots"),
-                name="references_resolved",
-            )
-            yield check_result(
-                timeline_checks(con, **({} if days is None else {"days": days.timeline})),
-                asset_key=_mart_key("fct_shipment_lines"),
-                name="events_in_order",
-            )
+    run_id = context.run.run_id
+    with warehouse.warehouse.connect(run_id) as con:
+        found = daily_mart_checks(con, run_id=run_id)
+    yield check_result(found["genealogy"], asset_key=_mart_key("fct_lot_genealogy"), name="no_loops")
+    yield check_result(found["mass_balance"], asset_key=_mart_key("fct_lot_mass_balance"), name="closes")
+    yield check_result(found["references"], asset_key=_mart_key("dim_lots"), name="references_resolved")
+    yield check_result(found["timeline"], asset_key=_mart_key("fct_shipment_lines"), name="events_in_order")
 
 
 feed_checks = [check for feed in FEEDS for check in build_feed_checks(feed)]

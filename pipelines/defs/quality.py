@@ -16,7 +16,8 @@ from quality_checks import build_data_docs, by_check, has_errors, run_and_record
     description=(
         "Great Expectations suites over the raw feeds and the marts, on the landing days changed since the "
         "last run (ingest.feed_day_changes) and the days those changes reach; every result of the run goes "
-        "to main.quality_findings, one per check and day. Findings are reported, never hidden: recall "
+        "to main.quality_findings, one per check and day. The suites the run's asset checks already ran "
+        "are recorded as they found them, not run again. Findings are reported, never hidden: recall "
         "queries still see every row."
     ),
 )
@@ -40,6 +41,7 @@ def quality_findings(
             "checks": len(results),
             "changed_days": len(run.changed_days),
             "all_days": run.is_full,
+            "from_asset_checks": dg.MetadataValue.md(", ".join(sorted(run.reused_parts)) or "none"),
             "failed_errors": sum(r.severity == "error" for r in failed),
             "failed_warnings": sum(r.severity == "warning" for r in failed),
             "has_errors": has_errors(results),

@@ -4,17 +4,20 @@ only warn, planted faults are caught by name, and clean data passes everything."
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 
 from batchtrack.generator import generate
 from batchtrack.settings import Settings
 from pipelines.ingest_run import run_ingest
-from quality_checks import run_quality_checks
+from quality_checks import run_changed_day_checks, run_quality_checks
 from tests.integration.test_pipeline import PRODUCTION, ingest, sha256, small_landing
 
 
@@ -151,3 +154,70 @@ def test_a_daily_run_checks_the_new_day_and_the_latest_findings_keep_the_earlier
     assert run_ingest(settings).success
     result = cli("quality", "--warehouse", str(warehouse))
     assert "WARNING landing.no_rows_quarantined [2026-06-02]: 1 row" in result.stdout
+
+
+FINDING_COLUMNS = "expectation, landing_date, suite, severity, success, failing_count, sample_keys, description"
+
+
+def validation_times(data_docs: Path) -> dict[str, list[datetime]]:
+    """When Great Expectations loaded the batch of each validation page of the Data Docs, by suite:
+    one page, and one load, per computation of a suite."""
+    times: dict[str, list[datetime]] = {}
+    for page in sorted((data_docs / "validations").glob("*.html")):
+        suite = page.stem.split("_", 1)[1]
+        loaded = re.search(r"ge_load_time.*?(\d{8}T\d{6}\.\d{6})Z", page.read_text(), re.DOTALL).group(1)
+        times.setdefault(suite, []).append(datetime.strptime(loaded, "%Y%m%dT%H%M%S.%f").replace(tzinfo=UTC))
+    return times
+
+
+def test_each_check_of_a_run_is_computed_once_and_recorded_as_a_plain_daily_run_finds_it(
+    tmp_path, dbt_manifest, monkeypatch
+):
+    """The asset checks compute the schema, row, reference, timeline, loop and balance checks; the
+    quality asset records their results and computes only the landing and volume checks. What it
+    records is what the checks computed from scratch on the same warehouse find."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))  # keep the runs' event logs
+    (tmp_path / "dagster_home").mkdir()
+    full, landing = tmp_path / "full", tmp_path / "landing"
+    generate(full, days=4, seed=5, scale="small")  # with bad rows, so checks fail
+    days = sorted(path.name for path in full.iterdir() if path.name[:2] == "20")
+    warehouse = tmp_path / "warehouse.duckdb"
+    for run_days in (days[:3], days[3:]):  # the first run checks every day, the second a daily run
+        for day in run_days:
+            shutil.copytree(full / day, landing / day)
+        output = tmp_path / f"out-{run_days[0]}"
+        assert run_ingest(Settings.from_env(warehouse=warehouse, landing=landing, output=output)).success
+
+        with dg.DagsterInstance.get() as instance:
+            (run,) = instance.get_runs(limit=1)
+            quality_started = next(
+                datetime.fromtimestamp(entry.timestamp, UTC)
+                for entry in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)
+                if entry.step_key == "quality__findings"
+            )
+        times = validation_times(output / "quality" / "data_docs")
+        computed_by_quality_asset = {suite for suite, loads in times.items() if max(loads) > quality_started}
+        assert computed_by_quality_asset == {"landing", "volume"}
+        assert {"raw.shipments", "raw.shipments.keys", "references", "timeline", "genealogy", "marts"} <= set(times)
+
+        # The same findings as the checks computed from scratch, on the warehouse before this record.
+        before_record = tmp_path / "before_record.duckdb"
+        shutil.copyfile(warehouse, before_record)
+        with duckdb.connect(str(before_record)) as con:
+            run_id = con.execute("select run_id from quality_runs order by run_number desc limit 1").fetchone()[0]
+            assert run_id == run.run_id
+            recorded = con.execute(
+                f"select {FINDING_COLUMNS} from quality_findings where run_id = ?", [run_id]
+            ).fetchall()
+            con.execute("delete from quality_findings where run_id = ?", [run_id])
+            con.execute("delete from quality_runs where run_id = ?", [run_id])
+            from_scratch = run_changed_day_checks(con).results
+        assert sorted(recorded, key=str) == sorted(
+            (
+                (r.expectation, r.landing_date, r.suite, r.severity, r.success, r.failing_count)
+                + (json.dumps(list(r.sample_keys)), r.description)
+                for r in from_scratch
+            ),
+            key=str,
+        )
+        assert any(not row[4] for row in recorded)

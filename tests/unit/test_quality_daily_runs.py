@@ -10,10 +10,15 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pytest
 
+from batchtrack.feeds import FEEDS
 from batchtrack.warehouse_schema import ensure_ingest_schema
 from dashboards import queries
 from quality_checks import (
+    CheckResult,
     current_results,
+    daily_mart_checks,
+    daily_row_checks,
+    daily_schema_checks,
     format_findings,
     has_errors,
     latest_results,
@@ -25,12 +30,17 @@ from tests.unit.test_quality_checks import DAY1, DAY2, ROW_DEFAULTS, good_world,
 DAY3 = date(2026, 6, 3)
 
 
-@pytest.fixture
-def con(tmp_path):
-    connection = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+def good_warehouse(path) -> duckdb.DuckDBPyConnection:
+    connection = duckdb.connect(str(path))
     ensure_ingest_schema(connection)
     good_world(connection)
     stamp(connection, DAY1, DAY2)
+    return connection
+
+
+@pytest.fixture
+def con(tmp_path):
+    connection = good_warehouse(tmp_path / "warehouse.duckdb")
     yield connection
     connection.close()
 
@@ -285,3 +295,119 @@ def test_a_first_run_validated_a_few_days_at_a_time_finds_what_one_validation_fi
     monkeypatch.setattr(raw_suites, "DAYS_PER_VALIDATION", 1)
     assert outcome() == whole
     assert any(not success for _, _, success, _, _ in whole)
+
+
+# --- a Dagster run: the asset checks compute, the quality asset records --------------------------
+
+PARTS = {
+    *(f"{kind}.{feed.name}" for feed in FEEDS for kind in ("schema", "rows")),
+    "references",
+    "timeline",
+    "genealogy",
+    "mass_balance",
+}
+
+
+def asset_checks(con: duckdb.DuckDBPyConnection, run_id: str) -> list[CheckResult]:
+    """What the asset checks of Dagster run `run_id` compute and keep (pipelines/defs/checks.py)."""
+    computed = []
+    for feed in FEEDS:
+        computed += daily_schema_checks(con, feed, run_id=run_id)
+        computed += daily_row_checks(con, feed, run_id=run_id)
+    for results in daily_mart_checks(con, run_id=run_id).values():
+        computed += results
+    return computed
+
+
+def recorded(con: duckdb.DuckDBPyConnection, run_id: str) -> list[tuple]:
+    return sorted(
+        con.execute(
+            """
+            select expectation, landing_date, suite, severity, success, failing_count, sample_keys, description,
+                checked_count
+            from main.quality_findings where run_id = ?
+            """,
+            [run_id],
+        ).fetchall(),
+        key=str,
+    )
+
+
+def load_times(results: list[CheckResult]) -> set[str]:
+    """When Great Expectations loaded each batch validated: one per computation of a suite."""
+    return {result.validation.meta["batch_markers"]["ge_load_time"] for result in results}
+
+
+def test_a_run_records_what_its_asset_checks_found_as_a_run_without_them_does(tmp_path):
+    """The same days, the same findings: a run whose quality asset takes the asset checks' results
+    records what one computing every check itself records, on its first run and on a daily run
+    whose changes reach other days."""
+    plain, dagster = good_warehouse(tmp_path / "plain.duckdb"), good_warehouse(tmp_path / "dagster.duckdb")
+
+    def both(change) -> None:
+        for warehouse in (plain, dagster):
+            change(warehouse)
+
+    both(lambda c: insert(c, "production", DAY1, **{**ROW_DEFAULTS["production"], "quantity": 0}))
+    both(lambda c: insert(c, "shipments", DAY2, **{**ROW_DEFAULTS["shipments"], "lot_code": "L-LATE"}))
+    both(lambda c: insert(c, "production", DAY2, **{**ROW_DEFAULTS["production"], "lot_code": "L-1"}))
+    for run_id in ("run-1", "run-2"):
+        if run_id == "run-2":  # a day that resolves DAY2's reference and brings a bad row of its own
+            both(lambda c: insert(c, "production", DAY3, **{**ROW_DEFAULTS["production"], "lot_code": "L-LATE"}))
+            both(lambda c: insert(c, "inspections", DAY3, **{**ROW_DEFAULTS["inspections"], "defect_count": 99}))
+            both(lambda c: stamp(c, DAY3))
+        alone = daily_run(plain, run_id)
+        asset_checks(dagster, run_id)
+        reusing = daily_run(dagster, run_id)
+
+        assert reusing.reused_parts == PARTS and not alone.reused_parts
+        assert recorded(dagster, run_id) == recorded(plain, run_id)
+        assert (reusing.changed_days, reusing.is_full) == (alone.changed_days, alone.is_full)
+    assert {row[1] for row in recorded(dagster, "run-2") if row[0] == "shipments.lot_known_within_grace"} == {
+        DAY2,
+        DAY3,
+    }
+    assert [
+        (row[1], row[4]) for row in recorded(dagster, "run-2") if row[0] == "inspections.defects_within_sample"
+    ] == [(DAY3, False)]
+    plain.close()
+    dagster.close()
+
+
+def test_the_quality_asset_records_the_asset_checks_results_without_computing_them_again(con):
+    insert(con, "production", DAY1, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    checked = asset_checks(con, "run-1")
+    # Fixed by hand after the checks ran, without a change stamp: a check computed again would pass.
+    con.execute("update raw.production set quantity = 5 where lot_code = 'L-X'")
+
+    run = daily_run(con, "run-1")
+
+    assert findings(con, "run-1", "production.quantity_positive") == [
+        (DAY1, False, 1, '["L-X"]', 2),
+        (DAY2, True, 0, "[]", 0),
+    ]
+    # Every suite the asset checks ran was validated once: the run's results carry those validations.
+    taken = [result for result in run.results if result.suite not in ("landing", "volume")]
+    assert load_times(taken) == load_times(checked)
+    assert load_times([r for r in run.results if r.suite in ("landing", "volume")]).isdisjoint(load_times(checked))
+    assert con.execute("select count(*) from main.quality_pending_results").fetchone()[0] == 0
+
+
+def test_results_kept_before_a_later_load_or_by_another_run_are_computed_again(con):
+    asset_checks(con, "run-0")  # a run that never recorded
+    asset_checks(con, "run-1")
+    asset_checks(con, "run-1")  # a step executed again replaces its own results
+    assert con.execute("select count(distinct run_id), count(*) from main.quality_pending_results").fetchone() == (
+        1,
+        len(PARTS),
+    )
+    insert(con, "production", DAY2, **{**ROW_DEFAULTS["production"], "quantity": 0})
+    stamp(con, DAY2)  # a feed loaded after the checks ran
+
+    run = daily_run(con, "run-1")
+
+    assert run.reused_parts == frozenset()
+    assert findings(con, "run-1", "production.quantity_positive") == [
+        (DAY1, True, 0, "[]", 1),
+        (DAY2, False, 1, '["L-X"]', 1),
+    ]
