@@ -34,10 +34,14 @@ P_CHART_NOTE = (
 
 
 def _defect_trends(con: duckdb.DuckDBPyConnection) -> list[Section]:
-    line_daily = queries.daily_defects(con, "line")
-    product_daily = queries.daily_defects(con, "product")
-    check_daily = queries.daily_defects(con, "check")
-    scorecard = queries.supplier_scorecard(con)
+    with queries.defect_facts_copy(con) as facts:
+        line_daily = queries.daily_defects(con, "line", facts)
+        product_daily = queries.daily_defects(con, "product", facts)
+        check_daily = queries.daily_defects(con, "check", facts)
+        whole_period = queries.defects_by_check_code(con, facts=facts)
+        recent = queries.defects_by_check_code(con, RECENT_DAYS, facts=facts)
+        scorecard = queries.supplier_scorecard(con, facts)
+        worst = queries.worst_lots(con, facts=facts)
     worst_suppliers = (
         scorecard.filter(pl.col("relative_rate").is_not_null())
         .sort(["relative_rate", "supplier_code"], descending=[True, False])
@@ -75,11 +79,7 @@ def _defect_trends(con: duckdb.DuckDBPyConnection) -> list[Section]:
         Section(
             "Pareto of defect codes",
             figure_html(
-                defects.pareto_figure(
-                    queries.defects_by_check_code(con),
-                    queries.defects_by_check_code(con, RECENT_DAYS),
-                    recent_label=f"last {RECENT_DAYS} days",
-                ),
+                defects.pareto_figure(whole_period, recent, recent_label=f"last {RECENT_DAYS} days"),
                 "pareto",
             ),
             note=f"Defects per check code, most first, with the cumulative share. The buttons switch between the "
@@ -111,7 +111,7 @@ def _defect_trends(con: duckdb.DuckDBPyConnection) -> list[Section]:
         Section(
             "Lots with the worst defect rates",
             table_html(
-                queries.worst_lots(con),
+                worst,
                 {
                     "lot_code": "lot",
                     "product_code": "product",

@@ -6,6 +6,9 @@ every other query names customers by code at most."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import polars as pl
 
@@ -51,10 +54,53 @@ def freshness(con: duckdb.DuckDBPyConnection) -> dict:
 
 # ---------------------------------------------------------------- defects
 
+# The defect questions read main.fct_inspection_defects, or the copy of it that
+# `defect_facts_copy` makes for a page that asks them all (their `facts` argument).
+DEFECT_FACTS = "main.fct_inspection_defects"
+
 _DIMENSION_SQL = {"line": LINE_LABEL, "product": "product_code", "check": "check_code"}
 
 
-def daily_defects(con: duckdb.DuckDBPyConnection, dimension: str) -> pl.DataFrame:
+@contextmanager
+def defect_facts_copy(con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+    """A temporary copy of the fct_inspection_defects columns the defect questions read, with
+    samples and defects as BIGINT; yields its name, to pass as `facts`, and drops it after.
+    The mart stores the two sums as HUGEINT (dbt's type for a sum), which DuckDB decompresses
+    at about half a microsecond a value: the copy reads them once for every question of a page.
+    A mart that stores them as BIGINT is read as it is (yields DEFECT_FACTS)."""
+    stored_types = con.execute(
+        """
+        select data_type from duckdb_columns()
+        where database_name = current_database() and schema_name = 'main'
+            and table_name = 'fct_inspection_defects' and column_name in ('samples', 'defects')
+        """
+    ).fetchall()
+    if stored_types == [("BIGINT",), ("BIGINT",)]:
+        yield DEFECT_FACTS
+        return
+    con.execute(
+        """
+        create or replace temp table defect_facts as
+        select
+            lot_id,
+            check_code,
+            inspected_date,
+            product_code,
+            product_category,
+            site_code,
+            line_code,
+            cast(samples as bigint) as samples,
+            cast(defects as bigint) as defects
+        from main.fct_inspection_defects
+        """
+    )
+    try:
+        yield "temp.defect_facts"
+    finally:
+        con.execute("drop table if exists temp.defect_facts")
+
+
+def daily_defects(con: duckdb.DuckDBPyConnection, dimension: str, facts: str = DEFECT_FACTS) -> pl.DataFrame:
     """Samples and defects per member of `dimension` (line, product or check) and inspection day:
     the points of a p-chart. Columns: member, inspected_date, samples, defects."""
     member = _DIMENSION_SQL[dimension]
@@ -66,7 +112,7 @@ def daily_defects(con: duckdb.DuckDBPyConnection, dimension: str) -> pl.DataFram
             inspected_date,
             cast(sum(samples) as bigint) as samples,
             cast(sum(defects) as bigint) as defects
-        from main.fct_inspection_defects
+        from {facts}
         where {member} is not null
         group by all
         having sum(samples) > 0
@@ -75,7 +121,9 @@ def daily_defects(con: duckdb.DuckDBPyConnection, dimension: str) -> pl.DataFram
     )
 
 
-def defects_by_check_code(con: duckdb.DuckDBPyConnection, since_days: int | None = None) -> pl.DataFrame:
+def defects_by_check_code(
+    con: duckdb.DuckDBPyConnection, since_days: int | None = None, facts: str = DEFECT_FACTS
+) -> pl.DataFrame:
     """Defects per check code (for a Pareto), over the whole period or the last `since_days`
     days up to the as-of date. Columns: check_code, defects, samples."""
     window = ""
@@ -88,7 +136,7 @@ def defects_by_check_code(con: duckdb.DuckDBPyConnection, since_days: int | None
             check_code,
             cast(sum(defects) as bigint) as defects,
             cast(sum(samples) as bigint) as samples
-        from main.fct_inspection_defects
+        from {facts}
         {window}
         group by check_code
         order by defects desc, check_code
@@ -96,7 +144,9 @@ def defects_by_check_code(con: duckdb.DuckDBPyConnection, since_days: int | None
     )
 
 
-def worst_lots(con: duckdb.DuckDBPyConnection, limit: int = 25, min_samples: int = 100) -> pl.DataFrame:
+def worst_lots(
+    con: duckdb.DuckDBPyConnection, limit: int = 25, min_samples: int = 100, facts: str = DEFECT_FACTS
+) -> pl.DataFrame:
     """The lots with the highest defect rate over all their checks (lots with at least
     `min_samples` samples, so a 2-of-5 micro test does not top the list), with the suppliers
     their raw materials came from when they are finished lots with defects."""
@@ -108,118 +158,191 @@ def worst_lots(con: duckdb.DuckDBPyConnection, limit: int = 25, min_samples: int
         lots as (
 
             select
-                lot_code,
+                lot_id,
+                cast(sum(samples) as bigint) as samples,
+                cast(sum(defects) as bigint) as defects
+            from {facts}
+            group by lot_id
+            having sum(samples) >= {int(min_samples)}
+
+        ),
+
+        -- The lots that can make the list, ties at its end included (the lot code settles them
+        -- below): only these are described, so no text is built for two million lots.
+        listed as (
+
+            select * from lots
+            qualify rank() over (order by defects / samples desc, defects desc) <= {int(limit)}
+
+        ),
+
+        details as (
+
+            select
+                lot_id,
                 any_value(product_code) as product_code,
                 any_value({LINE_LABEL}) as line,
                 min(inspected_date) as first_inspected_date,
-                cast(sum(samples) as bigint) as samples,
-                cast(sum(defects) as bigint) as defects,
                 string_agg(distinct check_code, ', ' order by check_code) filter (where defects > 0)
                     as defective_checks
-            from main.fct_inspection_defects
-            group by lot_code
-            having sum(samples) >= {int(min_samples)}
+            from {facts}
+            where lot_id in (select listed.lot_id from listed)
+            group by lot_id
 
         ),
 
         suppliers as (
 
             select
-                finished_lot_code as lot_code,
+                finished_lot_id as lot_id,
                 string_agg(distinct supplier_code, ', ' order by supplier_code) as supplier_codes
             from main.fct_supplier_defect_attribution
-            group by finished_lot_code
+            where finished_lot_id in (select listed.lot_id from listed)
+            group by finished_lot_id
 
         )
 
         select
-            lots.*,
-            lots.defects / lots.samples as defect_rate,
+            lots.lot_code,
+            details.product_code,
+            details.line,
+            details.first_inspected_date,
+            listed.samples,
+            listed.defects,
+            details.defective_checks,
+            listed.defects / listed.samples as defect_rate,
             suppliers.supplier_codes
-        from lots
-        left join suppliers on lots.lot_code = suppliers.lot_code
-        order by defect_rate desc, defects desc, lot_code
+        from listed
+        inner join main.dim_lots as lots on listed.lot_id = lots.lot_id
+        inner join details on listed.lot_id = details.lot_id
+        left join suppliers on listed.lot_id = suppliers.lot_id
+        order by defect_rate desc, listed.defects desc, lots.lot_code
         limit {int(limit)}
         """,
     )
 
 
-def supplier_scorecard(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """Per supplier and check code: the defects attributed to the supplier through genealogy
-    (fct_supplier_defect_attribution, each finished lot's defect fact counted once per supplier
-    however many of its lots went in), the samples of every inspected finished lot that holds
-    the supplier's material (the denominator the mart does not carry, since it keeps defective
-    lots only), the resulting rate and that rate relative to all finished lots for the check.
+def supplier_scorecard(con: duckdb.DuckDBPyConnection, facts: str = DEFECT_FACTS) -> pl.DataFrame:
+    """Per supplier and check code: the inspected finished lots that hold the supplier's
+    material (through the genealogy, at any depth) and their samples, those of them with defects
+    and their defects, the resulting rate and that rate relative to all finished lots for the
+    check. The defects are attributed as fct_supplier_defect_attribution does (each finished
+    lot's defect fact counted once per supplier however many of its lots went in), from the same
+    walk that finds the samples, so the mart's row per defect fact and raw lot is not read.
     Columns: supplier_code, check_code, finished_lots, defective_lots, samples, defects,
     defect_rate, overall_rate, relative_rate."""
     return _frame(
         con,
-        """
+        f"""
         with recursive
 
-        inspected_finished_lots as (
+        suppliers as (
 
-            select distinct lot_id
-            from main.fct_inspection_defects
-            where product_category = 'finished'
-
-        ),
-
-        ancestors (finished_lot_id, lot_id) as (
-
-            select lot_id as finished_lot_id, lot_id from inspected_finished_lots
-            union
-            select ancestors.finished_lot_id, genealogy.input_lot_id as lot_id
-            from ancestors
-            inner join main.fct_lot_genealogy_by_output as genealogy on ancestors.lot_id = genealogy.output_lot_id
+            select
+                supplier_code,
+                cast(row_number() over (order by supplier_code) - 1 as ubigint) as supplier_number
+            from main.dim_lots
+            where origin_type = 'received' and supplier_code is not null
+            group by supplier_code
 
         ),
 
-        lot_suppliers as (
+        -- a set of suppliers is a bit per supplier, in words of 64
+        supplier_bits as (
 
-            select distinct ancestors.finished_lot_id, lots.supplier_code
-            from ancestors
-            inner join main.dim_lots as lots on ancestors.lot_id = lots.lot_id
-            where lots.origin_type = 'received' and lots.supplier_code is not null
+            select
+                supplier_code,
+                supplier_number // 64 as word,
+                cast(1 as ubigint) << (supplier_number % 64) as supplier_bit
+            from suppliers
+
+        ),
+
+        received_lots as (
+
+            select
+                lots.lot_id,
+                supplier_bits.word,
+                supplier_bits.supplier_bit as supplier_set
+            from main.dim_lots as lots
+            inner join supplier_bits on lots.supplier_code = supplier_bits.supplier_code
+            where lots.origin_type = 'received'
+
+        ),
+
+        -- The suppliers whose material each lot holds: a received lot its supplier's, a lot made
+        -- from others what they hold. The walk goes forward from the received lots, one frontier
+        -- of lots that gained a supplier at a time: it ends however the genealogy loops, and it
+        -- pairs no finished lot with each of its ancestors.
+        lot_suppliers (lot_id, word, supplier_set) using key (lot_id, word) as (
+
+            select
+                lot_id,
+                word,
+                supplier_set
+            from received_lots
+            union all
+            select
+                gained.lot_id,
+                gained.word,
+                gained.supplier_set | coalesce(known.supplier_set, 0) as supplier_set
+            from (
+                select
+                    genealogy.output_lot_id as lot_id,
+                    lot_suppliers.word,
+                    bit_or(lot_suppliers.supplier_set) as supplier_set
+                from lot_suppliers
+                inner join main.fct_lot_genealogy as genealogy on lot_suppliers.lot_id = genealogy.input_lot_id
+                group by genealogy.output_lot_id, lot_suppliers.word
+            ) as gained
+            left join recurring.lot_suppliers as known
+                on gained.lot_id = known.lot_id and gained.word = known.word
+            where gained.supplier_set & ~coalesce(known.supplier_set, 0) != 0
+
+        ),
+
+        -- finished lots counted once per set of suppliers they hold, then once per supplier of the set
+        by_supplier_set as (
+
+            select
+                lot_suppliers.word,
+                lot_suppliers.supplier_set,
+                facts.check_code,
+                count(distinct facts.lot_id) as finished_lots,
+                count(distinct facts.lot_id) filter (where facts.defects > 0) as defective_lots,
+                sum(facts.samples) as samples,
+                sum(facts.defects) filter (where facts.defects > 0) as defects
+            from {facts} as facts
+            inner join lot_suppliers on facts.lot_id = lot_suppliers.lot_id
+            where facts.product_category = 'finished'
+            group by all
 
         ),
 
         exposure as (
 
             select
-                lot_suppliers.supplier_code,
-                defects.check_code,
-                count(distinct defects.lot_id) as finished_lots,
-                sum(defects.samples) as samples
-            from main.fct_inspection_defects as defects
-            inner join lot_suppliers on defects.lot_id = lot_suppliers.finished_lot_id
-            group by all
-
-        ),
-
-        attributed_facts as (
-
-            select distinct supplier_code, finished_lot_code, check_code, inspected_date, defects
-            from main.fct_supplier_defect_attribution
-
-        ),
-
-        attributed as (
-
-            select
-                supplier_code,
-                check_code,
-                count(distinct finished_lot_code) as defective_lots,
-                sum(defects) as defects
-            from attributed_facts
+                supplier_bits.supplier_code,
+                by_supplier_set.check_code,
+                sum(by_supplier_set.finished_lots) as finished_lots,
+                sum(by_supplier_set.defective_lots) as defective_lots,
+                sum(by_supplier_set.samples) as samples,
+                coalesce(sum(by_supplier_set.defects), 0) as defects
+            from by_supplier_set
+            inner join supplier_bits
+                on
+                    by_supplier_set.word = supplier_bits.word
+                    and by_supplier_set.supplier_set & supplier_bits.supplier_bit != 0
             group by all
 
         ),
 
         overall as (
 
-            select check_code, sum(defects) / sum(samples) as overall_rate
-            from main.fct_inspection_defects
+            select
+                check_code,
+                sum(defects) / sum(samples) as overall_rate
+            from {facts}
             where product_category = 'finished'
             group by check_code
 
@@ -228,18 +351,16 @@ def supplier_scorecard(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         select
             exposure.supplier_code,
             exposure.check_code,
-            exposure.finished_lots,
-            coalesce(attributed.defective_lots, 0) as defective_lots,
+            cast(exposure.finished_lots as bigint) as finished_lots,
+            cast(exposure.defective_lots as bigint) as defective_lots,
             cast(exposure.samples as bigint) as samples,
-            cast(coalesce(attributed.defects, 0) as bigint) as defects,
-            coalesce(attributed.defects, 0) / exposure.samples as defect_rate,
+            cast(exposure.defects as bigint) as defects,
+            exposure.defects / exposure.samples as defect_rate,
             overall.overall_rate,
             case when overall.overall_rate > 0
-                then coalesce(attributed.defects, 0) / exposure.samples / overall.overall_rate
+                then exposure.defects / exposure.samples / overall.overall_rate
             end as relative_rate
         from exposure
-        left join attributed
-            on exposure.supplier_code = attributed.supplier_code and exposure.check_code = attributed.check_code
         left join overall on exposure.check_code = overall.check_code
         order by exposure.supplier_code, exposure.check_code
         """,

@@ -43,7 +43,9 @@ def chromium_installed():
 
 
 # Run in the page once it has loaded: waits until every plotly div has drawn (or 20 s pass),
-# then reports each chart's drawing state and its data.
+# then reports each chart's drawing state and its data. A figure may ship a number array as a
+# typed array, {dtype, bdata (base64), shape}, which plotly.js decodes when it draws: decoded
+# the same way here.
 CHART_STATE_JS = """
 (async () => {
   const charts = () => Array.from(document.querySelectorAll('.plotly-graph-div'));
@@ -52,12 +54,37 @@ CHART_STATE_JS = """
   while (Date.now() < deadline && !charts().every(drawn)) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  const typedArrays = {
+    f8: Float64Array, f4: Float32Array, i4: Int32Array, u4: Uint32Array,
+    i2: Int16Array, u2: Uint16Array, i1: Int8Array, u1: Uint8Array,
+  };
+  const values = (array) => {
+    if (!array || !array.bdata) return array || null;
+    const bytes = Uint8Array.from(atob(array.bdata), (c) => c.charCodeAt(0));
+    const flat = Array.from(new typedArrays[array.dtype](bytes.buffer));
+    if (!array.shape) return flat;
+    const width = Number(String(array.shape).split(',')[1]);
+    return Array.from({length: flat.length / width}, (_, row) => flat.slice(row * width, (row + 1) * width));
+  };
+  // the label a reader sees on the first point of the first shown line chart trace
+  const hover = async (div) => {
+    const trace = div.data.findIndex((each) => each.type === 'scatter' && each.visible !== false);
+    if (trace < 0 || !drawn(div)) return null;
+    Plotly.Fx.hover(div, [{curveNumber: trace, pointNumber: 0}]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const text = Array.from(div.querySelectorAll('.hoverlayer text')).map((node) => node.textContent).join(' ');
+    Plotly.Fx.unhover(div);
+    return text;
+  };
+  const hovers = {};
+  for (const div of charts()) hovers[div.id] = await hover(div);
   return JSON.stringify(charts().map((div) => ({
     id: div.id,
     drawn: drawn(div),
+    hover: hovers[div.id],
     data: div.data.map((trace) => ({
       type: trace.type, name: trace.name, visible: trace.visible, meta: trace.meta || null,
-      x: trace.x || null, y: trace.y || null,
+      x: values(trace.x), y: values(trace.y), customdata: values(trace.customdata),
       node_labels: trace.node ? trace.node.label : null,
       link: trace.link ? {source: trace.link.source, target: trace.link.target, value: trace.link.value} : null,
     })),
@@ -310,6 +337,14 @@ def test_line_p_chart_equals_sql(built, loaded):
     ).fetchone()[0]
     assert [x[:10] for x in rate["x"]] == [str(day) for day, _, _ in rows]
     assert rate["y"] == pytest.approx([float(p) for _, p, _ in rows], rel=1e-9)
+    first_day, _, first_samples = rows[0]
+    first_defects = con.execute(
+        "select sum(defects) from main.fct_inspection_defects where site_code || ' ' || line_code = ? "
+        "and inspected_date = ?",
+        [member, first_day],
+    ).fetchone()[0]
+    assert rate["customdata"][0] == [first_defects, first_samples]
+    assert f"{first_defects} defects in {first_samples} samples" in chart["hover"]
     (ucl,) = _visible(chart, role="ucl")
     expected_ucl = [min(1.0, p_bar + 3 * math.sqrt(p_bar * (1 - p_bar) / float(n))) for _, _, n in rows]
     assert ucl["y"] == pytest.approx(expected_ucl, rel=1e-9)
