@@ -75,14 +75,22 @@
 {%- endmacro %}
 
 
-{#- A filter keeping the rows of the lots this build stamped, on any of `lot_columns`. -#}
+{#- A filter keeping the rows of the lots this build stamped, on any of `lot_columns`; none
+    (every row) when it stamped every lot. Rendered when the test runs, after the build's
+    models, which dbt compiles just before running it. -#}
 {% macro of_lots_stamped_by_this_build(lot_columns) -%}
-    (
-        exists (select 1 from {{ lots_stamped_by_this_build() }} as stamped where stamped.lot_code is null)
+    {%- set everything = run_query(
+        "select count(*) from " ~ lots_stamped_by_this_build() ~ " as stamped where stamped.lot_code is null"
+    ) if execute else none %}
+    {%- if everything is none or everything.columns[0].values()[0] > 0 -%}
+        true
+    {%- else -%}
+        (
         {%- for lot_column in lot_columns %}
-        or {{ lot_column }} in (select lot_code from {{ lots_stamped_by_this_build() }})
+            {{ lot_column }} in (select lot_code from {{ lots_stamped_by_this_build() }}){{ " or" if not loop.last }}
         {%- endfor %}
-    )
+        )
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -94,6 +102,9 @@
     {%- if placeholder %}
         {%- set lot_columns = placeholder.group(1).split(',') | map('trim') | list %}
         {%- set where = of_lots_stamped_by_this_build(lot_columns) %}
+        {%- if (where | trim) == 'true' %}
+            {%- set where = '' %}
+        {%- endif %}
     {%- endif %}
     {%- if where %}
         {%- do return("(select * from " ~ relation ~ " where " ~ where ~ ") dbt_subquery") %}
