@@ -202,3 +202,19 @@
     {{ save_watermark("select now()::timestamp") }};
     delete from intermediate.mart_changes where changed_at <= {{ model_watermark() }}
 {%- endmacro %}
+
+
+{#- Pre-hook: the columns an older build stored as HUGEINT (dbt's type for a sum) become
+    BIGINT, the type the model now casts them to (DuckDB reads HUGEINT slowly), so that an
+    existing warehouse's incremental table keeps its schema. -#}
+{% macro narrow_to_bigint(columns) -%}
+    {%- set statements = [] %}
+    {%- if building_incrementally() %}
+        {%- for column in adapter.get_columns_in_relation(this) %}
+            {%- if column.name in columns and column.dtype | upper in ('HUGEINT', 'INT128') %}
+                {%- do statements.append("alter table " ~ this ~ " alter column " ~ column.name ~ " type bigint") %}
+            {%- endif %}
+        {%- endfor %}
+    {%- endif %}
+    {{ statements | join(';\n') if statements else 'select 1' }}
+{%- endmacro %}

@@ -271,3 +271,27 @@ def test_a_build_tests_the_rows_of_the_lots_it_rebuilt(warehouses, tmp_path):
     _duplicate_a_movement(untouched, of_last_build=False)
     assert _unique_movement_key_test(tmp_path, untouched) == "pass"
     assert _unique_movement_key_test(tmp_path, untouched, "--vars", "{test_everything: true}") == "fail"
+
+
+def test_a_build_narrows_the_hugeint_sums_of_an_older_warehouse(warehouses, tmp_path):
+    """Older builds stored the defect sums as HUGEINT (the type of a sum), which DuckDB reads
+    slowly; the models now cast them to BIGINT, and an incremental build of an older warehouse
+    converts its tables instead of failing on the changed schema."""
+    older = tmp_path / "older.duckdb"
+    shutil.copy(warehouses[0], older)
+    marts = ("fct_inspection_defects", "fct_supplier_defect_attribution")
+    types = (
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'main' and column_name in ('samples', 'defects') order by all"
+    )
+    with duckdb.connect(str(older)) as con:
+        for mart in marts:
+            for column in ("samples", "defects"):
+                con.execute(f"alter table main.{mart} alter column {column} type hugeint")
+        assert {row[2] for row in con.execute(types).fetchall()} == {"HUGEINT"}
+    _build(tmp_path, older)
+    with duckdb.connect(str(older), read_only=True) as con:
+        assert con.execute(types).fetchall() == [
+            (mart, column, "BIGINT") for mart in marts for column in ("defects", "samples")
+        ]
+    assert _tables(older) == _tables(warehouses[1])

@@ -5,6 +5,7 @@
     sorted_by=['lot_id', 'check_code', 'inspected_date'],
     lot_columns=['lot_code'],
     log_changed_lot_ids='lot_id',
+    pre_hook=["{{ fix_changed_lots() }}", "{{ narrow_to_bigint(['samples', 'defects']) }}"],
 ) }}
 with
 
@@ -34,8 +35,9 @@ final as (
         lots.line_code,
         count(*) as inspection_count,
         count(*) filter (where inspections.inspection_result = 'fail') as failed_inspection_count,
-        sum(inspections.sample_size) as samples,
-        sum(inspections.defect_count) as defects
+        -- bigint, not the hugeint of a sum, which DuckDB reads slowly
+        cast(sum(inspections.sample_size) as bigint) as samples,
+        cast(sum(inspections.defect_count) as bigint) as defects
     from inspections
     inner join lots on inspections.lot_code = lots.lot_code
     group by all

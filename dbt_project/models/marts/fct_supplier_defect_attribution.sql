@@ -9,7 +9,7 @@
     unique_key=['finished_lot_id', 'check_code', 'inspected_date', 'raw_lot_code'],
     sorted_by=['finished_lot_code', 'check_code', 'inspected_date', 'raw_lot_code'],
     lot_columns=['finished_lot_code'],
-    pre_hook="{{ fix_attribution_lots() }}",
+    pre_hook=["{{ fix_attribution_lots() }}", "{{ narrow_to_bigint(['samples', 'defects']) }}"],
     post_hook=["{{ record_attribution_watermark() }}"],
 ) }}
 -- depends_on: {{ ref('fct_lot_genealogy') }}
