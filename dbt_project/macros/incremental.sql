@@ -41,13 +41,13 @@
         lot_id bigint,
         changed_at timestamp not null
     );
-    -- From when the runs of usable stock (int_lot_stock_runs) of a site and product changed:
-    -- what the first-expired-first-out breaches re-check. Null columns stand for everything.
     -- Rows a sorted lot-keyed mart has appended since it was last sorted (keep_sorted).
     create table if not exists intermediate.mart_appends (
         model_name varchar primary key,
         appended_rows bigint not null
     );
+    -- From when the runs of usable stock (int_lot_stock_runs) of a site and product changed:
+    -- what the first-expired-first-out breaches re-check. Null columns stand for everything.
     create table if not exists intermediate.stock_run_changes (
         site_code varchar,
         product_code varchar,

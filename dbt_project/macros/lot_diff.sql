@@ -44,7 +44,7 @@
             'log_changed_lot_ids': log_changed_lot_ids,
         },
         pre_hook=pre_hook,
-        post_hook=["{{ keep_sorted() }}"] + post_hook,
+        post_hook=["{{ keep_sorted() }}"] + (["{{ log_mart_built_whole() }}"] if log_changed_lot_ids else []) + post_hook,
     ) }}
 {%- endmacro %}
 
@@ -84,20 +84,14 @@
 
     delete from {{ target }} as built
     using lot_diff_gone__{{ this.name }} as gone
-    where
-        {%- for key in keys %}
-        built.{{ key }} = gone.{{ key }}{{ " and" if not loop.last }}
-        {%- endfor %};
+    where {{ same_key('built', 'gone', keys) }};
 
     create or replace temp table lot_diff_new__{{ this.name }} as
     select {{ columns }}
     from {{ computed }} as computed
     where not exists (
         select 1 from {{ target }} as built
-        where
-            {%- for key in keys %}
-            built.{{ key }} = computed.{{ key }}{{ " and" if not loop.last }}
-            {%- endfor %}
+        where {{ same_key('built', 'computed', keys) }}
     );
 
     insert into {{ target }} ({{ columns }})
@@ -129,6 +123,14 @@
 {%- endmacro %}
 
 
+{#- Rows `left` and `right` have the same unique key (`keys`, required columns). -#}
+{% macro same_key(left, right, keys) -%}
+    {%- for key in keys -%}
+        {{ left }}.{{ key }} = {{ right }}.{{ key }}{{ " and " if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+
 {#- Post-hook of a lot_diff model: once the rows appended since the table was last sorted
     exceed the dbt var `resort_after_appended_share` (default 0.05) of it, sort it again.
     A build that made the table whole leaves it sorted. -#}
@@ -147,10 +149,17 @@
         select 1
         {%- endif %}
     {%- else -%}
-        insert or replace into intermediate.mart_appends values ('{{ this.name }}', 0);
-        {%- if config.get('meta')['log_changed_lot_ids'] %}
-        insert into intermediate.mart_changes values ('{{ this.name }}', null, now()::timestamp);
-        {%- endif %}
+        insert or replace into intermediate.mart_appends values ('{{ this.name }}', 0)
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Post-hook of a lot_diff model that logs its changed lot ids: a build of the whole table
+    logs every lot (a null lot_id); an incremental build logged its own in the strategy. -#}
+{% macro log_mart_built_whole() -%}
+    {%- if not building_incrementally() -%}
+        insert into intermediate.mart_changes values ('{{ this.name }}', null, now()::timestamp)
+    {%- else -%}
         select 1
     {%- endif -%}
 {%- endmacro %}
