@@ -27,4 +27,5 @@ def pipeline_run(params: dict) -> dict:
         "rows_loaded": sum(row["rows_loaded"] for row in report.results),
         "rows_quarantined": sum(row["rows_quarantined"] for row in report.results),
         "rejected_files": report.rejected_files,
+        "step_seconds": report.step_seconds,
     }

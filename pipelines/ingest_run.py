@@ -25,6 +25,7 @@ class IngestReport:
     published: bool = False  # the run's working copy replaced the published warehouse
     failure: str | None = None
     log_file: Path | None = None  # dbt's output of the run
+    step_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each step, in run order
 
     @property
     def rejected_files(self) -> list[str]:
@@ -54,6 +55,22 @@ def _error_text(error) -> str:
         messages.append(error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name)
         error = error.cause
     return " <- ".join(messages) or "step failed"
+
+
+def _step_seconds(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
+    """Each step's wall time, from its start to its success or failure event."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    ends = {dg.DagsterEventType.STEP_SUCCESS, dg.DagsterEventType.STEP_FAILURE}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type == dg.DagsterEventType.STEP_START:
+            started[event.step_key] = entry.timestamp
+        elif event.event_type in ends and event.step_key in started:
+            seconds[event.step_key] = entry.timestamp - started[event.step_key]
+    return seconds
 
 
 def dagster_instance() -> dg.DagsterInstance:
@@ -114,6 +131,7 @@ def run_ingest(
             if event.is_step_failure and event.step_failure_data and report.failure is None:
                 report.failure = f"{event.step_key}: {_error_text(event.step_failure_data.error)}"
         report.success = result.success
+        report.step_seconds = _step_seconds(instance, result.run_id)
         report.published = bool(result.asset_materializations_for_node(published_warehouse.key.to_python_identifier()))
         for key in RAW_KEYS:
             seen: set[tuple[str, str]] = set()
