@@ -53,6 +53,14 @@
         product_code varchar,
         changed_from timestamp,
         stamped_at timestamp not null
+    );
+    -- From when a lot's stock ledger at a site changed, or (null site and time) that its
+    -- product or dates changed: the breaches re-check the lines that met the lot's runs since.
+    create table if not exists intermediate.lot_stock_changes (
+        lot_code varchar not null,
+        site_code varchar,
+        changed_from timestamp,
+        stamped_at timestamp not null
     )
 {%- endmacro %}
 
@@ -258,13 +266,18 @@
 
 
 {#- Pre-hook of a lot-keyed model: fix the set of changed lots for this run, then delete
-    the model's rows of those lots (any of lot_columns); log_stock_runs: log the changed
-    lots' runs first (int_lot_stock_runs). -#}
-{% macro delete_changed_lots(lot_columns, log_stock_runs=false) -%}
+    the model's rows of those lots (any of lot_columns); keep_before: keep those rows first,
+    in before_table(), for a post-hook that logs what changed (log_changes). -#}
+{% macro delete_changed_lots(lot_columns, keep_before=false) -%}
     {%- if building_incrementally() -%}
         {{ fix_changed_lots() }};
-        {%- if log_stock_runs %}
-        {{ log_stock_run_changes() }};
+        {%- if keep_before and not all_lots_changed() %}
+        create or replace temp table {{ before_table() }} as
+        select * from {{ this }} as built
+        where
+            {%- for lot_column in lot_columns %}
+            {{ of_changed_lots('built.' ~ lot_column) }}{{ " or" if not loop.last }}
+            {%- endfor %};
         {%- endif %}
 
         delete from {{ this }} as built
@@ -275,6 +288,12 @@
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The rows of the changed lots as they were before this build (delete_changed_lots). -#}
+{% macro before_table() -%}
+    before__{{ this.name }}
 {%- endmacro %}
 
 
@@ -311,15 +330,18 @@
 
 
 {#- Config of a model whose rows each belong to the lots in lot_columns (one or two) and are
-    computed from those lots' rows alone: a run rebuilds the rows of the changed lots. -#}
-{% macro lot_keyed_config(lot_columns, log_stock_runs=false) -%}
+    computed from those lots' rows alone: a run rebuilds the rows of the changed lots.
+    log_changes names what the model logs of how those rows changed, for the
+    first-expired-first-out breaches (macros/fefo.sql): 'stock_runs', 'stock_ledger' or
+    'lot_dates', by its post-hook log_<name>_changes. -#}
+{% macro lot_keyed_config(lot_columns, log_changes=none) -%}
     -- depends_on: {{ ref('int_changed_lots') }}
-    {%- set post_hooks = ["{{ log_stock_run_changes() }}"] if log_stock_runs else [] %}
+    {%- set post_hooks = ["{{ log_" ~ log_changes ~ "_changes() }}"] if log_changes else [] %}
     {{ config(
         materialized='incremental',
         incremental_strategy='append',
         on_schema_change='fail',
-        pre_hook="{{ delete_changed_lots(" ~ tojson(lot_columns) ~ ", " ~ tojson(log_stock_runs) ~ ") }}",
+        pre_hook="{{ delete_changed_lots(" ~ tojson(lot_columns) ~ ", " ~ tojson(log_changes is not none) ~ ") }}",
         post_hook=post_hooks + ["{{ record_lot_watermark() }}"],
     ) }}
 {%- endmacro %}

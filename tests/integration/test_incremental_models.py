@@ -8,17 +8,20 @@ delivery of I-3 (2026-03-05) wins again, and of 2026-03-04 with lot K1 made at a
 one build of the same final data makes.
 
 Two more days add a first-expired-first-out breach at site P4 (lot FEFO-NEW shipped twice while
-FEFO-OLD, expiring earlier, is on the shelf); the last step delivers, late, a scrap of FEFO-OLD
-between the two shipments, so the later shipment is no breach any more: an incremental build
-must re-check a line it had already judged. Before that, the products are delivered again
-unchanged, which rebuilds every lot (and re-judges every line) in an incremental build; then
-raw lot F2's supplier lot number is corrected, which changes the supplier attribution of the
-defects of B2 and K1, made from F2 two steps down.
+FEFO-OLD, expiring earlier, is on the shelf). Incremental builds must re-judge lines they had
+already judged, though the line's own lot (FEFO-NEW) did not change. The products are
+delivered again unchanged, which rebuilds every lot (and re-judges every line); then raw lot
+F2's supplier lot number is corrected, which changes the supplier attribution of the defects
+of B2 and K1, made from F2 two steps down, and FEFO-OLD's expiry date, which the breaches
+name; then an adjustment of FEFO-OLD before the first shipment, which changes the stock the
+breaches name but not when FEFO-OLD was on the shelf; the last step delivers, late, a scrap of
+FEFO-OLD between the two shipments, so the later shipment is no breach any more.
 """
 
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -42,6 +45,7 @@ NOT_DATA = {
     ("intermediate", "lot_changes"),
     ("intermediate", "int_changed_lots"),
     ("intermediate", "stock_run_changes"),
+    ("intermediate", "lot_stock_changes"),
     ("intermediate", "mart_appends"),
     ("intermediate", "test_scope"),
     # Lot ids are handed out once per lot, build by build, so the stepwise build numbers the
@@ -84,18 +88,20 @@ def _tables(path: Path) -> dict[tuple[str, str], list[tuple]]:
         }
 
 
+def _fefo_old(expiry_date: str) -> dict:
+    return _production("FEFO-OLD", "FIN-CAKE", "P4", "L1", "2026-03-10T18:00:00", 100, expiry_date=expiry_date)
+
+
 def _fefo_days(path: Path) -> None:
     with duckdb.connect(str(path)) as con:
         ensure_ingest_schema(con)
+        # 5 days of shelf life: sellable (40% left) until 2026-03-13 (at 6 days, corrected, too)
+        load_feed_day(con, "2026-03-10", "production", [_fefo_old(expiry_date="2026-03-15")])
         load_feed_day(
             con,
             "2026-03-11",
             "production",
-            [
-                # 5 days of shelf life: sellable (40% left) until 2026-03-14
-                _production("FEFO-OLD", "FIN-CAKE", "P4", "L1", "2026-03-11T06:00:00", 100, expiry_date="2026-03-16"),
-                _production("FEFO-NEW", "FIN-CAKE", "P4", "L1", "2026-03-11T08:00:00", 100, expiry_date="2026-03-18"),
-            ],
+            [_production("FEFO-NEW", "FIN-CAKE", "P4", "L1", "2026-03-11T08:00:00", 100, expiry_date="2026-03-18")],
         )
         load_feed_day(
             con,
@@ -129,18 +135,37 @@ def _supplier_lot_corrected(path: Path) -> None:
         load_feed_day(con, "2026-03-01", "inventory", receipts)
 
 
+def _fefo_old_expiry_corrected(path: Path) -> None:
+    """FEFO-OLD's production day again, expiring a day later (still before FEFO-NEW): the
+    breaches of FEFO-NEW's lines change, though FEFO-NEW did not."""
+    with duckdb.connect(str(path)) as con:
+        load_feed_day(con, "2026-03-10", "production", [_fefo_old(expiry_date="2026-03-16")])
+
+
+def _fefo_old_adjusted(path: Path) -> None:
+    """Delivered late: 30 of FEFO-OLD were missing before the first shipment of FEFO-NEW. It
+    stays on the shelf, with less stock: the breaches name the stock left."""
+    with duckdb.connect(str(path)) as con:
+        load_feed_day(
+            con,
+            "2026-03-11",
+            "inventory",
+            [_movement("MF0", "FEFO-OLD", "FIN-CAKE", "P4", "adjustment", -30, "2026-03-11T10:00:00")],
+        )
+
+
 def _last_resends(path: Path) -> None:
     k1_moved = [{**NETWORK["2026-03-04"]["production"][0], "site_code": "P3"}]
     with duckdb.connect(str(path)) as con:
         ensure_ingest_schema(con)
         load_feed_day(con, "2026-03-06", "inspections", [])
         load_feed_day(con, "2026-03-04", "production", k1_moved)
-        # delivered late: FEFO-OLD left the shelf before the second shipment of FEFO-NEW
+        # delivered late: the 70 left of FEFO-OLD left the shelf before the second shipment
         load_feed_day(
             con,
             "2026-03-12",
             "inventory",
-            [_movement("MF1", "FEFO-OLD", "FIN-CAKE", "P4", "scrap", 100, "2026-03-12T09:00:00")],
+            [_movement("MF1", "FEFO-OLD", "FIN-CAKE", "P4", "scrap", 70, "2026-03-12T09:00:00")],
         )
 
 
@@ -171,6 +196,15 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
     _products_resent(stepwise)
     _build(tmp, stepwise)
     _supplier_lot_corrected(stepwise)
+    _fefo_old_expiry_corrected(stepwise)
+    _build(tmp, stepwise)
+    with duckdb.connect(str(stepwise), read_only=True) as con:
+        rejudged = con.execute(
+            "select line_no, first_expiring_expiry_date from main.fct_fefo_breaches where shipment_id = 'SHF' "
+            "order by all"
+        ).fetchall()
+    assert rejudged == [(1, date(2026, 3, 16)), (2, date(2026, 3, 16))]
+    _fefo_old_adjusted(stepwise)
     _build(tmp, stepwise)
     _last_resends(stepwise)
     _build(tmp, stepwise)
@@ -178,6 +212,8 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
     write_network(whole)
     _fefo_days(whole)
     _supplier_lot_corrected(whole)
+    _fefo_old_expiry_corrected(whole)
+    _fefo_old_adjusted(whole)
     _last_resends(whole)
     _build(tmp, whole)
     return stepwise, whole
@@ -186,7 +222,10 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
 def test_an_incremental_build_equals_a_build_of_everything(warehouses):
     stepwise, whole = _tables(warehouses[0]), _tables(warehouses[1])
     assert sorted(stepwise) == sorted(whole)
-    assert [row[:2] for row in whole[("main", "fct_fefo_breaches")] if row[0] == "SHF"] == [("SHF", 1)]
+    breaches = [row for row in whole[("main", "fct_fefo_breaches")] if row[0] == "SHF"]
+    assert [row[:2] for row in breaches] == [("SHF", 1)]
+    # FEFO-OLD, with its corrected expiry date and the 70 left of it after the adjustment
+    assert [row[-3:] for row in breaches] == [("FEFO-OLD", date(2026, 3, 16), 70)]
     corrected = {row[5] for row in whole[("main", "fct_supplier_defect_attribution")] if row[6] == "F2"}
     assert corrected == {"M-78B"}
     differing = [name for name in whole if stepwise[name] != whole[name]]
@@ -219,18 +258,27 @@ def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
     """The last re-sends change lots K1 and FEFO-OLD alone: the last build rebuilt them and the
     lots consumed into K1 (their consumption rows carry K1's site), nothing else."""
     with duckdb.connect(str(warehouses[0]), read_only=True) as con:
-        last_build = con.execute(
-            "select list(lot_code order by lot_code) from intermediate.int_changed_lots "
+        last_build, max_changed_at = con.execute(
+            "select list(lot_code order by lot_code), any_value(changed_at) from intermediate.int_changed_lots "
             "where changed_at = (select max(changed_at) from intermediate.int_changed_lots)"
-        ).fetchone()[0]
+        ).fetchone()
         staged = con.execute(
             "select watermark from intermediate.incremental_watermarks where model_name = 'stg_raw__inspections'"
         ).fetchone()[0]
         inspections_changed = con.execute(
             "select max(changed_at) from ingest.feed_day_changes where feed = 'inspections'"
         ).fetchone()[0]
+        breaches_caught_up = con.execute(
+            "select watermark from intermediate.incremental_watermarks where model_name = 'fct_fefo_breaches'"
+        ).fetchone()[0]
+        unread = con.execute(
+            "select (select count(*) from intermediate.stock_run_changes) "
+            "+ (select count(*) from intermediate.lot_stock_changes)"
+        ).fetchone()[0]
     assert last_build == ["D2", "FEFO-OLD", "GHOST", "K1", "SG1"]
     assert staged == inspections_changed
+    # the breaches read the last build's change logs, moved past them and pruned them
+    assert breaches_caught_up > max_changed_at and unread == 0
 
 
 def _duplicate_a_movement(warehouse: Path, *, of_last_build: bool) -> str:

@@ -2,8 +2,9 @@
 -- received from a supplier), its product and its expiry. Lots only referenced by other
 -- feeds (late or missing data) are kept with origin_type 'unresolved', so traces still
 -- reach them and the quality checks can name them.
--- A run rebuilds the rows of the changed lots (of every lot, when the products changed).
-{{ lot_keyed_config(['lot_code']) }}
+-- A run rebuilds the rows of the changed lots (of every lot, when the products changed) and
+-- logs those whose product or dates changed (macros/fefo.sql).
+{{ lot_keyed_config(['lot_code'], log_changes='lot_dates') }}
 with
 
 production_lots as (

@@ -4,9 +4,8 @@
 -- int_lot_holds_resolved. A movement at the very moment of a shipment counts as before it.
 -- What the first-expired-first-out breaches (fct_fefo_breaches) compare shipments with.
 -- A run rebuilds the runs of the changed lots and logs, in intermediate.stock_run_changes,
--- from when their old and new runs (and shipments) begin at each site and product.
-{{ lot_keyed_config(['lot_code'], log_stock_runs=true) }}
--- depends_on: {{ ref('stg_raw__shipment_lines') }}
+-- from when their old and new runs first differ at each site and product (macros/fefo.sql).
+{{ lot_keyed_config(['lot_code'], log_changes='stock_runs') }}
 with
 
 inventory_movements as (

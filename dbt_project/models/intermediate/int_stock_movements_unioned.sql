@@ -3,8 +3,9 @@
 -- of the output lot's production); shipments remove at their site; receipts, returns and
 -- transfers in add; transfers out, scrap and expiry write-offs remove; adjustments are
 -- signed; hold and release change status only and are not here.
--- A run rebuilds the ledger rows of the changed lots.
-{{ lot_keyed_config(['lot_code']) }}
+-- A run rebuilds the ledger rows of the changed lots and logs, in
+-- intermediate.lot_stock_changes, from when they differ at each site (macros/fefo.sql).
+{{ lot_keyed_config(['lot_code'], log_changes='stock_ledger') }}
 with
 
 production_lots as (
