@@ -108,19 +108,40 @@ class Warehouse:
         adoptable = owner and owner.get("source") == source and self.working_file.exists()
         if not adoptable:
             # Start from the published file. A working copy of an earlier run that did not
-            # publish is kept only while the published file is still the one it came from:
-            # its loads are committed transactions, so the next run carries them on.
-            shutil.rmtree(self.work_dir, ignore_errors=True)
-            self.work_dir.mkdir(parents=True)
-            if self.published.exists():
-                self._checkpoint_published()
-                partial = self.work_dir / (self.published.name + ".copying")
-                shutil.copyfile(self.published, partial)
-                os.replace(partial, self.working_file)
+            # publish, or one prepared for this run (prepare), is kept only while the published
+            # file is still the one it came from: its loads are committed transactions, so the
+            # next run carries them on.
+            self._copy_published()
         self._owner_file.write_text(json.dumps({"run_id": run_id, "pid": os.getpid(), "source": source}))
         with contextlib.closing(duckdb.connect(str(self.working_file))) as con:
             ensure_ingest_schema(con)
         return self.working_file
+
+    def _copy_published(self) -> None:
+        shutil.rmtree(self.work_dir, ignore_errors=True)
+        self.work_dir.mkdir(parents=True)
+        if self.published.exists():
+            self._checkpoint_published()
+            partial = self.work_dir / (self.published.name + ".copying")
+            shutil.copyfile(self.published, partial)
+            os.replace(partial, self.working_file)
+
+    def prepare(self) -> None:
+        """Copy the published file into the working file ahead of a run, which begin then
+        adopts: a caller can start it in a thread so that the copy (seconds for a large
+        warehouse) overlaps with the start of the run. Does nothing where another live
+        process owns the working copy or it already is a copy of the published file."""
+        with self._locked():
+            owner = self._owner()
+            if owner and _process_alive(owner.get("pid")):
+                return
+            source = _identity(self.published)
+            if source is None or self._published_wal.exists():
+                return  # nothing to copy, or a WAL that begin folds in (with a clear error if it cannot)
+            if owner and owner.get("source") == source and self.working_file.exists():
+                return
+            self._copy_published()
+            self._owner_file.write_text(json.dumps({"run_id": None, "pid": os.getpid(), "source": source}))
 
     @contextlib.contextmanager
     def connect(self, run_id: str) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -4,7 +4,9 @@ Dagster UI shows, for the landing days that are new or changed."""
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -14,6 +16,7 @@ import dagster as dg
 from batchtrack.ingestion.landing import day_folders
 from batchtrack.ingestion.planning import plan_days
 from batchtrack.settings import Settings
+from batchtrack.warehouse import Warehouse
 
 
 @dataclass
@@ -90,23 +93,46 @@ def run_ingest(
     the tests of ingestion behaviour use it to stay fast.
     """
     from pipelines.dbt_manifest import ensure_manifest
+    from pipelines.defs.automation import partitionable
 
-    ensure_manifest()
-    from pipelines.definitions import build_definitions
-    from pipelines.defs.automation import partition_range_tags, partitionable
-    from pipelines.defs.jobs import RAW_KEYS, non_raw_asset_keys, published_warehouse
-
-    report = IngestReport()
     if not settings.landing.is_dir():
         raise FileNotFoundError(f"no landing folder {settings.landing} (pass --landing or set BATCHTRACK_LANDING)")
-    if day is not None:
-        if day not in day_folders(settings.landing):
-            raise FileNotFoundError(f"no day folder {day.isoformat()} under {settings.landing}")
-        days, force = [day], True
-    else:
-        plans = plan_days(settings.landing, settings.warehouse)
-        days, force = [plan.day for plan in plans if plan.status != "unchanged"], False
-    report.days_requested, report.outside_partitions = partitionable(days)
+    if day is not None and day not in day_folders(settings.landing):
+        raise FileNotFoundError(f"no day folder {day.isoformat()} under {settings.landing}")
+    # The working copy of a large warehouse takes seconds to copy: do it while the run is
+    # planned and Dagster sets it up; the run's first writing step adopts it (or copies
+    # again, and reports what went wrong, if this failed).
+    preparing = threading.Thread(target=_prepare_quietly, args=(Warehouse(settings.warehouse),), daemon=True)
+    preparing.start()
+    try:
+        ensure_manifest()
+        report = IngestReport()
+        if day is not None:
+            days, force = [day], True
+        else:
+            plans = plan_days(settings.landing, settings.warehouse)
+            days, force = [plan.day for plan in plans if plan.status != "unchanged"], False
+        report.days_requested, report.outside_partitions = partitionable(days)
+        _execute(settings, report, build_models, days, force, log_level)
+    finally:
+        preparing.join()
+    report.results.sort(key=lambda row: (row["day"], row["feed"]))
+    return report
+
+
+def _prepare_quietly(warehouse: Warehouse) -> None:
+    try:
+        warehouse.prepare()
+    except Exception:  # noqa: BLE001 - the run's own copy reports what went wrong
+        logging.getLogger(__name__).debug("preparing the working copy failed", exc_info=True)
+
+
+def _execute(
+    settings: Settings, report: IngestReport, build_models: bool, days: list[date], force: bool, log_level: str
+) -> None:
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.automation import partition_range_tags
+    from pipelines.defs.jobs import RAW_KEYS, non_raw_asset_keys, published_warehouse
 
     job = build_definitions(settings).resolve_job_def("daily_warehouse")
     if report.days_requested:
@@ -141,5 +167,3 @@ def run_ingest(
                     if (row["day"], row["feed"]) not in seen:
                         seen.add((row["day"], row["feed"]))
                         report.results.append(row)
-    report.results.sort(key=lambda row: (row["day"], row["feed"]))
-    return report
