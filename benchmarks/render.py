@@ -169,6 +169,45 @@ def _pipeline_section(report: dict) -> list[str]:
     return [
         "Whole pipeline: run_ingest (raw ingest, dbt build, quality checks, publish, dashboards), end to end",
         *_table(["run", "days", "rows in", "seconds", "rows/s", "status"], rows),
+        *_day_steps(report),
+    ]
+
+
+# The Dagster steps of a run, by what they do (the first writing step also waits for the
+# working copy of the published file).
+STEP_GROUPS = {
+    "raw__": "working copy, raw load and its checks",
+    "warehouse_models": "dbt build",
+    "mart_checks": "mart checks",
+    "quality__findings": "quality findings",
+    "warehouse__published": "publish",
+    "reports__dashboards": "dashboards",
+}
+
+
+def _grouped_steps(result: dict) -> dict[str, float]:
+    grouped = dict.fromkeys(STEP_GROUPS.values(), 0.0)
+    for step, seconds in result.get("step_seconds", {}).items():
+        group = next((label for prefix, label in STEP_GROUPS.items() if step.startswith(prefix)), None)
+        grouped[group or "other steps"] = grouped.get(group or "other steps", 0.0) + seconds
+    grouped["planning, Dagster and process set-up"] = result["seconds"] - sum(grouped.values())
+    return grouped
+
+
+def _day_steps(report: dict) -> list[str]:
+    """Where the extra day's time goes, on the history and on an empty warehouse."""
+    on_history = phase_result(report, "pipeline_incremental_day")
+    on_empty = phase_result(report, "pipeline_empty_warehouse_day")
+    if not (on_history and on_empty and on_history.get("step_seconds") and on_empty.get("step_seconds")):
+        return []
+    history, empty = _grouped_steps(on_history), _grouped_steps(on_empty)
+    rows = [[group, history.get(group, 0.0), empty.get(group, 0.0)] for group in history | empty]
+    rows = [[*row, row[1] - row[2]] for row in rows]
+    rows.append(["whole run", on_history["seconds"], on_empty["seconds"], on_history["seconds"] - on_empty["seconds"]])
+    return [
+        "",
+        "The last day, by step, seconds: on top of the full history, on an empty warehouse, and the difference",
+        *_table(["steps", "on history", "on empty", "difference"], rows),
     ]
 
 
