@@ -12,7 +12,7 @@ which days a change can reach (`*_days_reached`), so a daily run re-checks those
 from __future__ import annotations
 
 import statistics
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -23,6 +23,7 @@ import pandas as pd
 
 from batchtrack.feeds import FEEDS
 from batchtrack.warehouse_schema import table_columns
+from quality_checks.raw_suites import DAYS_PER_VALIDATION
 from quality_checks.results import CheckResult
 from quality_checks.validation import Check, validate_frame
 
@@ -180,8 +181,34 @@ def reference_checks(
 ) -> list[CheckResult]:
     """Every referenced lot is known. Late data is normal: a reference stays a warning for
     `grace_days` after the day it landed, and is an error after that. All rows, those of `day`,
-    or one result per day of `days`."""
-    day_list = _day_list(day, days)
+    or one result per day of `days`, read a month of days at a time (`in_chunks`)."""
+
+    def check(day_list: list[date] | None) -> list[CheckResult]:
+        return _reference_checks(con, as_of=as_of, grace_days=grace_days, day_list=day_list)
+
+    return in_chunks(_day_list(day, days), check)
+
+
+def in_chunks(
+    day_list: list[date] | None, check: Callable[[list[date] | None], list[CheckResult]]
+) -> list[CheckResult]:
+    """`check` on `day_list` (None: all rows) a month of days at a time, so that no frame holds
+    a whole year of history (the first run over it); one result per day either way, in the
+    order one call on every day would give them (each expectation's days in order)."""
+    if day_list is None or len(day_list) <= DAYS_PER_VALIDATION:
+        return check(day_list)
+    results: list[CheckResult] = []
+    for start in range(0, len(day_list), DAYS_PER_VALIDATION):
+        results += check(day_list[start : start + DAYS_PER_VALIDATION])
+    first_seen: dict[str, int] = {}
+    for result in results:
+        first_seen.setdefault(result.expectation, len(first_seen))
+    return sorted(results, key=lambda result: first_seen[result.expectation])
+
+
+def _reference_checks(
+    con: duckdb.DuckDBPyConnection, *, as_of: date, grace_days: int, day_list: list[date] | None
+) -> list[CheckResult]:
     results: list[CheckResult] = []
     for reference in REFERENCES:
         day_sql, params = _day_filter("referencing", day_list)
@@ -307,8 +334,11 @@ def timeline_checks(
     con: duckdb.DuckDBPyConnection, *, day: date | None = None, days: Collection[date] | None = None
 ) -> list[CheckResult]:
     """Events in order: no lot consumed or shipped before it was made, none shipped on hold or expired.
-    All rows, those of `day`, or one result per day of `days`."""
-    day_list = _day_list(day, days)
+    All rows, those of `day`, or one result per day of `days`, a month of days at a time."""
+    return in_chunks(_day_list(day, days), lambda day_list: _timeline_checks(con, day_list))
+
+
+def _timeline_checks(con: duckdb.DuckDBPyConnection, day_list: list[date] | None) -> list[CheckResult]:
     day_sql, params = _day_filter("consumption", day_list)
     consumed = con.execute(
         f"""

@@ -21,7 +21,10 @@ from quality_checks import (
     write_findings,
 )
 from quality_checks.cross_feed import (
+    _reference_checks,
+    _timeline_checks,
     genealogy_loop_checks,
+    in_chunks,
     lot_origins_computed,
     lots_on_loops,
     mass_balance_checks,
@@ -605,3 +608,48 @@ def test_data_docs_are_static_html_with_the_numbers(con, tmp_path):
     assert len(pages) > 1
     text = "".join(page.read_text() for page in pages)
     assert "production.quantity_positive" in text or "expect_column_values_to_be_between" in text
+
+
+def test_the_checks_of_many_days_read_a_month_at_a_time():
+    """The first run checks every day of the history: the days go a month at a time, and the
+    results come in the order one call on all days gives them."""
+    days = [DAY1 + timedelta(days=offset) for offset in range(70)]
+    calls: list[list[date]] = []
+
+    def check(day_list: list[date] | None) -> list[CheckResult]:
+        calls.append(day_list)
+        return [
+            CheckResult("s", name, "warning", True, 0, (), "", landing_date=day)
+            for name in ("a", "b")
+            for day in day_list
+        ]
+
+    results = in_chunks(days, check)
+    assert [len(call) for call in calls] == [31, 31, 8]
+    assert [(result.expectation, result.landing_date) for result in results] == [
+        (name, day) for name in ("a", "b") for day in days
+    ]
+
+
+def test_reference_and_timeline_checks_by_month_answer_as_over_all_days(con):
+    """Chunked or not, the same result for every check and day of 70 days with failures in each month."""
+    days = [DAY1 + timedelta(days=offset) for offset in range(70)]
+    for offset in (0, 33, 69):
+        day = days[offset]
+        insert(con, "shipments", landing_date=day, **{**ROW_DEFAULTS["shipments"], "lot_code": f"NEVER-MADE-{offset}"})
+        early = {**ROW_DEFAULTS["shipments"], "shipped_at": datetime(2026, 5, 1, 9), "line_no": 100 + offset}
+        insert(con, "shipments", landing_date=day, **early)
+
+    def answers(results: list[CheckResult]) -> list[tuple]:
+        return [
+            (r.expectation, r.landing_date, r.success, r.failing_count, r.sample_keys, r.checked_count) for r in results
+        ]
+
+    whole = _reference_checks(con, as_of=days[-1], grace_days=3, day_list=days) + _timeline_checks(con, days)
+    by_month = reference_checks(con, as_of=days[-1], grace_days=3, days=days) + timeline_checks(con, days=days)
+    assert answers(by_month) == answers(whole)
+    failing = {(r.expectation, r.landing_date) for r in by_month if not r.success}
+    # the last day's unknown lot is still within its grace days
+    assert {("shipments.lot_known", days[offset]) for offset in (0, 33)} <= failing
+    assert ("shipments.lot_known_within_grace", days[69]) in failing
+    assert {("shipments.shipped_after_made", days[offset]) for offset in (0, 33, 69)} <= failing
