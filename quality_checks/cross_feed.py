@@ -23,7 +23,7 @@ import pandas as pd
 
 from batchtrack.feeds import FEEDS
 from batchtrack.warehouse_schema import table_columns
-from quality_checks.raw_suites import DAYS_PER_VALIDATION
+from quality_checks.raw_suites import DAYS_PER_VALIDATION, day_chunks
 from quality_checks.results import CheckResult
 from quality_checks.validation import Check, validate_frame
 
@@ -198,8 +198,8 @@ def in_chunks(
     if day_list is None or len(day_list) <= DAYS_PER_VALIDATION:
         return check(day_list)
     results: list[CheckResult] = []
-    for start in range(0, len(day_list), DAYS_PER_VALIDATION):
-        results += check(day_list[start : start + DAYS_PER_VALIDATION])
+    for chunk in day_chunks(day_list):
+        results += check(chunk)
     first_seen: dict[str, int] = {}
     for result in results:
         first_seen.setdefault(result.expectation, len(first_seen))

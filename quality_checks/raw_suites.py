@@ -221,16 +221,17 @@ def row_checks(
         return []
     day_list = _day_list(day, days)
     results: list[CheckResult] = []
-    for chunk in _chunks(day_list):
+    for chunk in day_chunks(day_list):
         results += _value_checks(con, feed, present, chunk)
     if feed.key and not feed.master_data:
         key_day_list = _day_list(None, key_days) if key_days is not None else day_list
-        for chunk in _chunks(key_day_list):
+        for chunk in day_chunks(key_day_list):
             results += _key_checks(con, feed, chunk)
     return results
 
 
-def _chunks(day_list: list[date] | None) -> list[list[date] | None]:
+def day_chunks(day_list: list[date] | None) -> list[list[date] | None]:
+    """`day_list` a month of days (DAYS_PER_VALIDATION) at a time; [None]: all rows at once."""
     if day_list is None:
         return [None]
     return [day_list[start : start + DAYS_PER_VALIDATION] for start in range(0, len(day_list), DAYS_PER_VALIDATION)]
