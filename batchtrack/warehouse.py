@@ -105,8 +105,7 @@ class Warehouse:
                 f"(process {owner.get('pid')}); try again when it has finished"
             )
         source = _identity(self.published)
-        adoptable = owner and owner.get("source") == source and self.working_file.exists()
-        if not adoptable:
+        if not self._is_copy_of(owner, source):
             # Start from the published file. A working copy of an earlier run that did not
             # publish, or one prepared for this run (prepare), is kept only while the published
             # file is still the one it came from: its loads are committed transactions, so the
@@ -116,6 +115,10 @@ class Warehouse:
         with contextlib.closing(duckdb.connect(str(self.working_file))) as con:
             ensure_ingest_schema(con)
         return self.working_file
+
+    def _is_copy_of(self, owner: dict | None, source: list[int] | None) -> bool:
+        """Whether the working file is a copy of the published file as it is now (`source`)."""
+        return bool(owner) and owner.get("source") == source and self.working_file.exists()
 
     def _copy_published(self) -> None:
         shutil.rmtree(self.work_dir, ignore_errors=True)
@@ -138,7 +141,7 @@ class Warehouse:
             source = _identity(self.published)
             if source is None or self._published_wal.exists():
                 return  # nothing to copy, or a WAL that begin folds in (with a clear error if it cannot)
-            if owner and owner.get("source") == source and self.working_file.exists():
+            if self._is_copy_of(owner, source):
                 return
             self._copy_published()
             self._owner_file.write_text(json.dumps({"run_id": None, "pid": os.getpid(), "source": source}))
