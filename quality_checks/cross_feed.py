@@ -23,7 +23,7 @@ import pandas as pd
 
 from batchtrack.feeds import FEEDS
 from batchtrack.warehouse_schema import table_columns
-from quality_checks.raw_suites import DAYS_PER_VALIDATION, day_chunks
+from quality_checks.raw_suites import DAYS_PER_VALIDATION, day_chunks, days_covered
 from quality_checks.results import CheckResult
 from quality_checks.validation import Check, validate_frame
 
@@ -139,12 +139,6 @@ REFERENCES: tuple[Reference, ...] = (
 )
 
 
-def _day_list(day: date | None, days: Collection[date] | None) -> list[date] | None:
-    if day:
-        return [day]
-    return None if days is None else sorted(set(days))
-
-
 def _day_filter(alias: str, days: list[date] | None) -> tuple[str, list]:
     if days is None:
         return "true", []
@@ -186,7 +180,7 @@ def reference_checks(
     def check(day_list: list[date] | None) -> list[CheckResult]:
         return _reference_checks(con, as_of=as_of, grace_days=grace_days, day_list=day_list)
 
-    return in_chunks(_day_list(day, days), check)
+    return in_chunks(days_covered(day, days), check)
 
 
 def in_chunks(
@@ -335,7 +329,7 @@ def timeline_checks(
 ) -> list[CheckResult]:
     """Events in order: no lot consumed or shipped before it was made, none shipped on hold or expired.
     All rows, those of `day`, or one result per day of `days`, a month of days at a time."""
-    return in_chunks(_day_list(day, days), lambda day_list: _timeline_checks(con, day_list))
+    return in_chunks(days_covered(day, days), lambda day_list: _timeline_checks(con, day_list))
 
 
 def _timeline_checks(con: duckdb.DuckDBPyConnection, day_list: list[date] | None) -> list[CheckResult]:
@@ -698,7 +692,7 @@ def volume_checks(
     Plants run a weekly rhythm (a quiet Sunday is normal), so a day outside the recent normal is
     still accepted when it is within the normal of the same weekday over the previous
     `weekday_weeks` weeks. Every day, `day`, or one result per day of `days`."""
-    day_list = _day_list(day, days)
+    day_list = days_covered(day, days)
     wanted = None if day_list is None else set(day_list)
     counts = daily_counts(con)
     results: list[CheckResult] = []

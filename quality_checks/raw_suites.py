@@ -193,7 +193,8 @@ def _select_list(feed: Feed, present: dict[str, str]) -> str:
     return ", ".join([*columns, *extra, "landing_date", "line_number"])
 
 
-def _day_list(day: date | None, days: Collection[date] | None) -> list[date] | None:
+def days_covered(day: date | None, days: Collection[date] | None) -> list[date] | None:
+    """The days a check covers, sorted: `day`, else `days`; None: every day."""
     if day:
         return [day]
     return None if days is None else sorted(set(days))
@@ -219,12 +220,12 @@ def row_checks(
     present = table_columns(con, "raw", feed.name)
     if not present:
         return []
-    day_list = _day_list(day, days)
+    day_list = days_covered(day, days)
     results: list[CheckResult] = []
     for chunk in day_chunks(day_list):
         results += _value_checks(con, feed, present, chunk)
     if feed.key and not feed.master_data:
-        key_day_list = _day_list(None, key_days) if key_days is not None else day_list
+        key_day_list = days_covered(None, key_days) if key_days is not None else day_list
         for chunk in day_chunks(key_day_list):
             results += _key_checks(con, feed, chunk)
     return results

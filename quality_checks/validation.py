@@ -64,6 +64,17 @@ def _batch_definition(asset_name: str) -> Any:
         return asset.add_batch_definition_whole_dataframe("whole_frame")
 
 
+def _release(batch: Any) -> None:
+    """Drop the frame the context's execution engine caches for the batch.
+
+    GX keeps every batch and its data in its datasource's execution engine until the process ends,
+    one frame per suite: on a first run over a large history, about 400 MB of month-long frames that the
+    process keeps while dbt builds beside it."""
+    manager = batch.data.execution_engine.batch_manager
+    manager.batch_data_cache.pop(batch.id, None)
+    manager.reset_batch_cache()  # the batches themselves, which hold their request's frame
+
+
 def validate_frame(
     frame: pd.DataFrame,
     *,
@@ -98,7 +109,10 @@ def validate_frame(
     if index_columns:
         result_format["unexpected_index_column_names"] = index_columns
     batch = _batch_definition(suite).get_batch(batch_parameters={"dataframe": frame})
-    validation: ExpectationSuiteValidationResult = batch.validate(gx_suite, result_format=result_format)
+    try:
+        validation: ExpectationSuiteValidationResult = batch.validate(gx_suite, result_format=result_format)
+    finally:
+        _release(batch)
 
     results = []
     row_days = None if days is None else _row_days(frame)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import duckdb
+import great_expectations.expectations as gxe
+import pandas as pd
 import pytest
 
 from batchtrack.feeds import FEEDS, FEEDS_BY_NAME, RAW_LINEAGE_COLUMNS
@@ -33,6 +37,7 @@ from quality_checks.cross_feed import (
     volume_checks,
 )
 from quality_checks.raw_suites import row_checks, schema_checks
+from quality_checks.validation import Check, validate_frame
 
 DAY1 = date(2026, 6, 1)
 DAY2 = date(2026, 6, 2)
@@ -653,3 +658,16 @@ def test_reference_and_timeline_checks_by_month_answer_as_over_all_days(con):
     assert {("shipments.lot_known", days[offset]) for offset in (0, 33)} <= failing
     assert ("shipments.lot_known_within_grace", days[69]) in failing
     assert {("shipments.shipped_after_made", days[offset]) for offset in (0, 33, 69)} <= failing
+
+
+def test_a_validation_does_not_keep_its_frame():
+    """Great Expectations caches every batch in its execution engine; validate_frame drops it, or
+    a first run's checks would keep a month of rows per suite alive while dbt builds beside them."""
+    frame = pd.DataFrame({"lot_code": [f"L{n}" for n in range(1000)], "quantity": range(1000)})
+    check = Check("frames.quantity_known", "error", "", gxe.ExpectColumnValuesToNotBeNull(column="quantity"))
+    results = validate_frame(frame, suite="test.frames", checks=[check], key_columns=["lot_code"])
+    assert [(r.expectation, r.success, r.checked_count) for r in results] == [("frames.quantity_known", True, 1000)]
+    kept = weakref.ref(frame)
+    del frame
+    gc.collect()
+    assert kept() is None
