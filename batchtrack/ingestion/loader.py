@@ -163,6 +163,7 @@ def _read_day(
 
     accepted: list[_AcceptedFile] = []
     rejected: list[tuple[LandingFile, Fingerprint, str]] = []
+    ignored_twin: set[str] = set()
     if len(files) > 1:
         # Both shipments.csv and shipments.parquet: one delivery in two forms is ambiguous.
         # Load the CSV, refuse the Parquet (which makes `batchtrack ingest` exit non-zero).
@@ -175,6 +176,7 @@ def _read_day(
                 f"ignored this file (send one format per feed and day)",
             )
         )
+        ignored_twin.add(twin.relative_path)
         files = files[:1]
     for landing_file in files:
         # The fingerprint stored is the one of the bytes loaded, even if the file changed since.
@@ -193,9 +195,14 @@ def _read_day(
     elif not files:
         result.status = "removed" if previous else "absent"
     # Files of the earlier delivery that this one no longer has go first, so that a
-    # day re-sent as Parquet instead of CSV does not clash with its own old rows.
-    gone = sorted(set(previous) - set(names))
-    return _DayDelivery(result, gone, accepted, rejected, pending_rejections)
+    # day re-sent as Parquet instead of CSV does not clash with its own old rows. So does
+    # an ignored twin's earlier load once the file loaded in its place is accepted (a day
+    # first sent as Parquet, re-sent as CSV and Parquet); if that file is refused, what was
+    # loaded before stays.
+    gone = set(previous) - set(names)
+    if accepted:
+        gone |= set(previous) & ignored_twin
+    return _DayDelivery(result, sorted(gone), accepted, rejected, pending_rejections)
 
 
 def _write_batch(con: duckdb.DuckDBPyConnection, feed: Feed, batch: list[_DayDelivery], loaded_at: datetime) -> None:

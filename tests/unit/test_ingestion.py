@@ -272,6 +272,45 @@ def test_csv_and_parquet_of_one_feed_on_one_day_load_once_and_say_so(landing, co
     assert con.execute("select count(*), sum(quantity) from raw.consumption").fetchone() == (1, 5)
 
 
+def test_a_day_first_loaded_as_parquet_resent_as_twins_is_replaced_by_the_csv(landing, con):
+    """A re-send with both forms loads the CSV as the day's delivery: the Parquet rows loaded
+    before go (they would clash with the CSV's keys), and the Parquet twin is refused."""
+    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+    feed = FEEDS_BY_NAME["production"]
+    parquet = landing / DAY.isoformat() / "production.parquet"
+    (landing / DAY.isoformat()).mkdir(parents=True, exist_ok=True)
+    pl.read_csv(io.StringIO(header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n"), infer_schema=False).write_parquet(parquet)
+    ingest_feed_day(con, landing, DAY, feed)
+    write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,90\nL2,P1,S1,A,2026-06-01T07:00:00,50\n")
+    result = ingest_feed_day(con, landing, DAY, feed)
+    assert result.status == "rejected" and "production.csv was delivered too" in result.errors[0]
+    assert (result.rows_loaded, result.rows_quarantined) == (2, 0)
+    assert con.execute("select source_file, lot_code, quantity from raw.production order by lot_code").fetchall() == [
+        ("2026-06-01/production.csv", "L1", 90),
+        ("2026-06-01/production.csv", "L2", 50),
+    ]
+    assert quarantine(con, "production") == {}
+    # while the twin stays in the folder, every run refuses it again and changes nothing
+    again = ingest_feed_day(con, landing, DAY, feed)
+    assert again.status == "rejected" and (again.rows_loaded, again.rows_quarantined) == (2, 0)
+    assert con.execute("select count(*), sum(quantity) from raw.production").fetchone() == (2, 140)
+
+
+def test_a_twin_resend_whose_csv_is_refused_keeps_the_rows_loaded_before(landing, con):
+    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+    feed = FEEDS_BY_NAME["production"]
+    parquet = landing / DAY.isoformat() / "production.parquet"
+    (landing / DAY.isoformat()).mkdir(parents=True, exist_ok=True)
+    pl.read_csv(io.StringIO(header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n"), infer_schema=False).write_parquet(parquet)
+    ingest_feed_day(con, landing, DAY, feed)
+    write(landing, "production.csv", "lot_code,quantity\nL1,90\n")  # required columns missing
+    result = ingest_feed_day(con, landing, DAY, feed)
+    assert result.status == "rejected" and len(result.errors) == 2
+    assert con.execute("select source_file, quantity from raw.production").fetchall() == [
+        ("2026-06-01/production.parquet", 100)
+    ]
+
+
 def test_a_folder_that_is_gone_leaves_its_loaded_rows_alone(landing, con):
     header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
     write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n")
