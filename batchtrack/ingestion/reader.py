@@ -59,11 +59,20 @@ def read_landing_file(landing_file: LandingFile, content: bytes | None = None) -
                 blank = frame.select(pl.all_horizontal(pl.col(name).is_null() for name in values)).to_series()
                 if blank.any():
                     frame = frame.filter(~blank)
-        except pl.exceptions.PolarsError:
+        except _UNREADABLE:
             # Ragged rows, stray quotes or bytes that are not UTF-8: read record by record, so
             # each bad record is quarantined with its text instead of the file being refused.
             frame = _read_csv_record_by_record(landing_file, content)
     return _contract_header(frame, landing_file)
+
+
+# What Polars raises on a file it cannot read: an error, or on some corrupt files a Rust panic,
+# which reaches Python as PanicException, a BaseException that `except Exception` misses.
+_UNREADABLE = (pl.exceptions.PolarsError, pl.exceptions.PanicException)
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def _read_parquet(landing_file: LandingFile, content: bytes) -> pl.DataFrame:
@@ -72,8 +81,8 @@ def _read_parquet(landing_file: LandingFile, content: bytes) -> pl.DataFrame:
         frame = frame.with_columns(
             pl.col(name).cast(pl.String) for name, dtype in frame.schema.items() if dtype != pl.String
         )
-    except pl.exceptions.PolarsError as error:
-        raise HeaderError(landing_file, f"cannot be read as Parquet: {error}") from error
+    except _UNREADABLE as error:
+        raise HeaderError(landing_file, f"cannot be read as Parquet: {_first_line(error)}") from error
     first_data_line = 2  # as if the file were a CSV with a header row
     return frame.with_columns(
         pl.int_range(first_data_line, first_data_line + frame.height, dtype=pl.Int64).alias(LINE_NUMBER),

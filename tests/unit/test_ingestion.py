@@ -6,6 +6,7 @@ import io
 import json
 import shutil
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -308,6 +309,22 @@ def test_a_twin_resend_whose_csv_is_refused_keeps_the_rows_loaded_before(landing
     assert result.status == "rejected" and len(result.errors) == 2
     assert con.execute("select source_file, quantity from raw.production").fetchall() == [
         ("2026-06-01/production.parquet", 100)
+    ]
+
+
+def test_a_parquet_file_that_makes_polars_panic_is_refused_not_the_run(landing, con):
+    """Polars panics (a BaseException, not a PolarsError) on some corrupt Parquet files, this one
+    a real file with a few bytes flipped; the file is refused with its reason like any unreadable
+    file, and the day's other files load."""
+    corrupt = Path(__file__).parent / "data" / "polars_panics_on_this.parquet"
+    shutil.copy(corrupt, landing / DAY.isoformat() / "production.parquet")
+    write(landing, "consumption.csv", "lot_code,input_lot_code,quantity,consumed_at\nL1,F1,5,2026-06-01T06:00:00\n")
+    result = ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["production"])
+    assert result.status == "rejected" and result.rows_loaded == 0
+    assert result.errors[0].startswith("2026-06-01/production.parquet: cannot be read as Parquet")
+    assert ingest_feed_day(con, landing, DAY, FEEDS_BY_NAME["consumption"]).rows_loaded == 1
+    assert con.execute("select source_file from ingest.rejected_files").fetchall() == [
+        ("2026-06-01/production.parquet",)
     ]
 
 
