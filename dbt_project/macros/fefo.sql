@@ -57,7 +57,7 @@
 
         runs_before as (
             select lot_code, site_code, product_code, run_from, run_until
-            from {{ before_table() }}
+            from {{ before_rows() }}
         ),
 
         gone as (
@@ -105,7 +105,7 @@
         insert into intermediate.lot_stock_changes
         with
 
-        {% for side, rows in [('before', before_table()), ('after', rebuilt_rows())] -%}
+        {% for side, rows in [('before', before_rows()), ('after', rebuilt_rows())] -%}
         moments_{{ side }} as (
             select
                 ledger.lot_code,
@@ -153,7 +153,7 @@
             now()::timestamp as stamped_at
         from (
             select lot_code, product_code, made_or_received_date, expiry_date
-            from {{ before_table() }}
+            from {{ before_rows() }}
             except
             select lot_code, product_code, made_or_received_date, expiry_date
             from {{ rebuilt_rows() }}

@@ -272,28 +272,38 @@
     {%- if building_incrementally() -%}
         {{ fix_changed_lots() }};
         {%- if keep_before and not all_lots_changed() %}
+        {#- the rows with their row ids: the delete then finds them without a second scan -#}
         create or replace temp table {{ before_table() }} as
-        select * from {{ this }} as built
+        select built.rowid as before_rowid, built.* from {{ this }} as built
         where
             {%- for lot_column in lot_columns %}
             {{ of_changed_lots('built.' ~ lot_column) }}{{ " or" if not loop.last }}
             {%- endfor %};
-        {%- endif %}
+
+        delete from {{ this }} where rowid in (select before_rowid from {{ before_table() }})
+        {%- else %}
 
         delete from {{ this }} as built
         where
             {%- for lot_column in lot_columns %}
             {{ of_changed_lots('built.' ~ lot_column) }}{{ " or" if not loop.last }}
             {%- endfor %}
+        {%- endif %}
     {%- else -%}
         select 1
     {%- endif -%}
 {%- endmacro %}
 
 
-{#- The rows of the changed lots as they were before this build (delete_changed_lots). -#}
+{#- The rows of the changed lots as they were before this build (delete_changed_lots), with
+    their row ids in before_rowid; before_rows() is the rows alone. -#}
 {% macro before_table() -%}
     before__{{ this.name }}
+{%- endmacro %}
+
+
+{% macro before_rows() -%}
+    (select * exclude (before_rowid) from {{ before_table() }})
 {%- endmacro %}
 
 
