@@ -95,14 +95,36 @@
 {%- endmacro %}
 
 
-{#- dbt wraps the model of every generic test in this: the placeholder where config becomes
-    the filter above; any other where config works as in dbt. -#}
+{#- The same for columns of lot ids (dim_lots.lot_id): the ids of the lots this build stamped. -#}
+{% macro of_lot_ids_stamped_by_this_build(lot_id_columns) -%}
+    {%- set codes = of_lots_stamped_by_this_build(['lot_code']) %}
+    {%- if (codes | trim) == 'true' -%}
+        true
+    {%- else -%}
+        (
+        {%- for lot_id_column in lot_id_columns %}
+            {{ lot_id_column }} in (
+                select lot_ids.lot_id from intermediate.int_lot_ids_assigned as lot_ids where {{ codes }}
+            ){{ " or" if not loop.last }}
+        {%- endfor %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- dbt wraps the model of every generic test in this: a placeholder where config,
+    `__changed_lots__(lot code columns)` or `__changed_lot_ids__(lot id columns)`, becomes the
+    filter above; any other where config works as in dbt. -#}
 {% macro duckdb__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') %}
-    {%- set placeholder = modules.re.fullmatch('\s*__changed_lots__\(([\w\s,]+)\)\s*', where or '') %}
+    {%- set placeholder = modules.re.fullmatch('\s*__changed_(lots|lot_ids)__\(([\w\s,]+)\)\s*', where or '') %}
     {%- if placeholder %}
-        {%- set lot_columns = placeholder.group(1).split(',') | map('trim') | list %}
-        {%- set where = of_lots_stamped_by_this_build(lot_columns) %}
+        {%- set columns = placeholder.group(2).split(',') | map('trim') | list %}
+        {%- if placeholder.group(1) == 'lots' %}
+            {%- set where = of_lots_stamped_by_this_build(columns) %}
+        {%- else %}
+            {%- set where = of_lot_ids_stamped_by_this_build(columns) %}
+        {%- endif %}
         {%- if (where | trim) == 'true' %}
             {%- set where = '' %}
         {%- endif %}

@@ -321,6 +321,52 @@ def test_a_build_tests_the_rows_of_the_lots_it_rebuilt(warehouses, tmp_path):
     assert _unique_movement_key_test(tmp_path, untouched, "--vars", "{test_everything: true}") == "fail"
 
 
+def _duplicate_an_edge(warehouse: Path, *, of_last_build: bool) -> str:
+    """Insert a second copy of one fct_lot_genealogy_by_output row (keyed by lot ids), whose
+    output lot the last build rebuilt or not; returns that lot's code."""
+    with duckdb.connect(str(warehouse)) as con:
+        last_build = (
+            "select lot_code from intermediate.int_changed_lots "
+            "where changed_at = (select max(changed_at) from intermediate.int_changed_lots)"
+        )
+        ids = "select lot_id from intermediate.int_lot_ids_assigned"
+        output_lot_id, input_lot_id = con.execute(
+            "select output_lot_id, input_lot_id from main.fct_lot_genealogy_by_output "
+            f"where output_lot_id {'in' if of_last_build else 'not in'} ({ids} where lot_code in ({last_build})) "
+            f"and input_lot_id not in ({ids} where lot_code in ({last_build})) "
+            "order by all limit 1"
+        ).fetchone()
+        con.execute(
+            "insert into main.fct_lot_genealogy_by_output select * from main.fct_lot_genealogy_by_output "
+            "where output_lot_id = ? and input_lot_id = ?",
+            [output_lot_id, input_lot_id],
+        )
+        return con.execute(
+            "select lot_code from intermediate.int_lot_ids_assigned where lot_id = ?", [output_lot_id]
+        ).fetchone()[0]
+
+
+def test_a_test_scoped_by_lot_ids_sees_the_rows_of_the_lots_the_build_rebuilt(warehouses, tmp_path):
+    """where: __changed_lot_ids__(...) scopes a test of a table keyed by lot ids the same way."""
+    test = "unique_combination_of_columns_fct_lot_genealogy_by_output_output_lot_id__input_lot_id"
+
+    def outcome(warehouse: Path, *args: str) -> str:
+        result = run_dbt(tmp_path, warehouse, "test", "--select", test, *args)
+        assert "Nothing to do" not in result.stdout, result.stdout[-3000:]
+        return "fail" if result.returncode else "pass"
+
+    rebuilt = tmp_path / "rebuilt.duckdb"
+    shutil.copy(warehouses[0], rebuilt)
+    assert _duplicate_an_edge(rebuilt, of_last_build=True) in {"D2", "FEFO-OLD", "GHOST", "K1", "SG1"}
+    assert outcome(rebuilt) == "fail"
+
+    untouched = tmp_path / "untouched.duckdb"
+    shutil.copy(warehouses[0], untouched)
+    _duplicate_an_edge(untouched, of_last_build=False)
+    assert outcome(untouched) == "pass"
+    assert outcome(untouched, "--vars", "{test_everything: true}") == "fail"
+
+
 def test_a_build_narrows_the_hugeint_sums_of_an_older_warehouse(warehouses, tmp_path):
     """Older builds stored the defect sums as HUGEINT (the type of a sum), which DuckDB reads
     slowly; the models now cast them to BIGINT, and an incremental build of an older warehouse
