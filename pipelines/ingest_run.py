@@ -92,19 +92,20 @@ def run_ingest(
     build_models=False loads and publishes the raw layer only (the dbt step is skipped);
     the tests of ingestion behaviour use it to stay fast.
     """
-    from pipelines.dbt_manifest import ensure_manifest
-    from pipelines.defs.automation import partitionable
-
     if not settings.landing.is_dir():
         raise FileNotFoundError(f"no landing folder {settings.landing} (pass --landing or set BATCHTRACK_LANDING)")
     if day is not None and day not in day_folders(settings.landing):
         raise FileNotFoundError(f"no day folder {day.isoformat()} under {settings.landing}")
-    # The working copy of a large warehouse takes seconds to copy: do it while the run is
-    # planned and Dagster sets it up; the run's first writing step adopts it (or copies
-    # again, and reports what went wrong, if this failed).
+    # The working copy of a large warehouse takes seconds to copy: do it while the pipeline's
+    # definitions are imported (several seconds: Dagster, dbt's manifest, Great Expectations),
+    # the run is planned and Dagster sets it up; the run's first writing step adopts it (or
+    # copies again, and reports what went wrong, if this failed).
     preparing = threading.Thread(target=_prepare_quietly, args=(Warehouse(settings.warehouse),), daemon=True)
     preparing.start()
     try:
+        from pipelines.dbt_manifest import ensure_manifest
+        from pipelines.defs.automation import partitionable
+
         ensure_manifest()
         report = IngestReport()
         if day is not None:
