@@ -53,7 +53,7 @@ class _DayDelivery:
     """One (day, feed) read and header-checked: what writing it changes."""
 
     result: FeedDayResult
-    gone: list[str]  # files of the earlier delivery that this one no longer has
+    gone: list[str]  # files of the earlier delivery this one replaces: no longer sent, or an ignored twin
     accepted: list[_AcceptedFile]
     rejected: list[tuple[LandingFile, Fingerprint, str]]  # file, fingerprint, error
     clear_rejections: bool  # earlier rejections of this day are recorded

@@ -12,15 +12,19 @@
     delivery). A duplicate key, say, always involves a rebuilt row: the rows of one key
     belong to the same lots, so both copies are in scope.
 
-    The point is the earlier of the build's start and the watermark of the lot-keyed model
-    that is furthest behind (a build that failed half-way leaves some behind; the next one
-    rebuilds their lots too, and tests them). `dbt run` and `dbt build` record it; a `dbt test`
-    on its own checks the lots of the last run or build, and every row with
+    The point is the earliest of the build's start, the watermark of the lot-keyed model that
+    is furthest behind (a build that failed half-way leaves some behind; the next one rebuilds
+    their lots too, and tests them), and the end of the last `dbt build` whose every model and
+    test passed (intermediate.tests_passed): a build whose tests failed has moved its models'
+    watermarks on, but its lots stay in the scope of every build after it until one passes, so
+    a failure is not forgotten by running again. `dbt run` and `dbt build` record it; a
+    `dbt test` on its own checks the lots of the last run or build, and every row with
     `--vars '{test_everything: true}'`.
 -#}
 
 {#- On-run-start: remember from when this build's stamps count. -#}
 {% macro record_test_scope() -%}
+    create table if not exists intermediate.tests_passed (through timestamp);
     {%- if flags.WHICH not in ('run', 'build') %}
         {#- a test run keeps the scope of the last build (or tests everything, with none) -#}
         create table if not exists intermediate.test_scope as
@@ -44,13 +48,30 @@
                 (
                     select min(watermark) from intermediate.incremental_watermarks
                     where model_name in ('{{ lot_keyed | join("', '") }}')
-                )
+                ),
+                (select max(through) from intermediate.tests_passed)
             ) as stamped_after,
             -- no lot-keyed model built yet: everything is new
             not exists (
                 select 1 from intermediate.incremental_watermarks
                 where model_name in ('{{ lot_keyed | join("', '") }}')
             ) as is_first_build
+    {%- endif %}
+{%- endmacro %}
+
+
+{#- On-run-end: a `dbt build` whose every model and test passed (warnings pass) has tested
+    the lots it stamped; the next build's scope need not reach back past it. -#}
+{% macro record_tests_passed(results) -%}
+    {%- set failed = [] %}
+    {%- for result in results if result.status in ('error', 'fail', 'skipped') %}
+        {%- do failed.append(result.node.name) %}
+    {%- endfor %}
+    {%- if flags.WHICH == 'build' and not failed %}
+        delete from intermediate.tests_passed;
+        insert into intermediate.tests_passed values (now()::timestamp)
+    {%- else %}
+        select 1
     {%- endif %}
 {%- endmacro %}
 

@@ -321,6 +321,40 @@ def test_a_build_tests_the_rows_of_the_lots_it_rebuilt(warehouses, tmp_path):
     assert _unique_movement_key_test(tmp_path, untouched, "--vars", "{test_everything: true}") == "fail"
 
 
+def test_the_lots_of_a_build_that_failed_its_tests_stay_in_scope(warehouses, tmp_path):
+    """A build whose tests fail is not published, but its models' watermarks have moved on; the
+    next build still tests its lots, and so does every build after it until one passes."""
+    warehouse = tmp_path / "failed.duckdb"
+    shutil.copy(warehouses[0], warehouse)
+    _duplicate_a_movement(warehouse, of_last_build=True)
+    with duckdb.connect(str(warehouse)) as con:
+        # (the fixture builds with `dbt run`, which tests nothing and so records no passed build)
+        assert con.execute("select count(*) from intermediate.tests_passed").fetchone()[0] == 0
+        # as if the last build had failed its tests: the last build that passed ended before it
+        con.execute(
+            "insert into intermediate.tests_passed "
+            "select min(changed_at) - interval 1 second from intermediate.int_changed_lots"
+        )
+    test = "unique_int_stock_movements_unioned_movement_key"
+
+    def build() -> int:
+        result = run_dbt(tmp_path, warehouse, "build", "--select", test)
+        assert "Nothing to do" not in result.stdout, result.stdout[-3000:]
+        return result.returncode
+
+    assert build() != 0
+    assert build() != 0  # the failed build did not move the point its successors test from
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(
+            "create or replace table intermediate.int_stock_movements_unioned as "
+            "select distinct * from intermediate.int_stock_movements_unioned"
+        )
+        failed_through = con.execute("select through from intermediate.tests_passed").fetchone()[0]
+    assert build() == 0
+    with duckdb.connect(str(warehouse)) as con:
+        assert con.execute("select through from intermediate.tests_passed").fetchone()[0] > failed_through
+
+
 def _duplicate_an_edge(warehouse: Path, *, of_last_build: bool) -> str:
     """Insert a second copy of one fct_lot_genealogy_by_output row (keyed by lot ids), whose
     output lot the last build rebuilt or not; returns that lot's code."""
