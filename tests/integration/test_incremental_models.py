@@ -281,16 +281,19 @@ def test_the_last_build_rebuilt_only_the_lots_it_touched(warehouses):
     assert breaches_caught_up > max_changed_at and unread == 0
 
 
+# The lots the last build of the stepwise warehouse stamped.
+LAST_BUILD_LOTS = (
+    "select lot_code from intermediate.int_changed_lots "
+    "where changed_at = (select max(changed_at) from intermediate.int_changed_lots)"
+)
+
+
 def _duplicate_a_movement(warehouse: Path, *, of_last_build: bool) -> str:
     """Insert a second copy of one stock-ledger row, of a lot the last build rebuilt or not."""
     with duckdb.connect(str(warehouse)) as con:
-        last_build = (
-            "select lot_code from intermediate.int_changed_lots "
-            "where changed_at = (select max(changed_at) from intermediate.int_changed_lots)"
-        )
         lot_code = con.execute(
             "select min(lot_code) from intermediate.int_stock_movements_unioned "
-            f"where lot_code {'in' if of_last_build else 'not in'} ({last_build})"
+            f"where lot_code {'in' if of_last_build else 'not in'} ({LAST_BUILD_LOTS})"
         ).fetchone()[0]
         con.execute(
             "insert into intermediate.int_stock_movements_unioned "
@@ -300,10 +303,15 @@ def _duplicate_a_movement(warehouse: Path, *, of_last_build: bool) -> str:
     return lot_code
 
 
-def _unique_movement_key_test(tmp: Path, warehouse: Path, *args: str) -> str:
-    result = run_dbt(tmp, warehouse, "test", "--select", "unique_int_stock_movements_unioned_movement_key", *args)
+def _data_test(tmp: Path, warehouse: Path, test: str, *args: str, command: str = "test") -> str:
+    """`dbt test` (or `command`) of the one data test `test`: "pass" or "fail"."""
+    result = run_dbt(tmp, warehouse, command, "--select", test, *args)
     assert "Nothing to do" not in result.stdout, result.stdout[-3000:]
     return "fail" if result.returncode else "pass"
+
+
+def _unique_movement_key_test(tmp: Path, warehouse: Path, *args: str, command: str = "test") -> str:
+    return _data_test(tmp, warehouse, "unique_int_stock_movements_unioned_movement_key", *args, command=command)
 
 
 def test_a_build_tests_the_rows_of_the_lots_it_rebuilt(warehouses, tmp_path):
@@ -335,22 +343,19 @@ def test_the_lots_of_a_build_that_failed_its_tests_stay_in_scope(warehouses, tmp
             "insert into intermediate.tests_passed "
             "select min(changed_at) - interval 1 second from intermediate.int_changed_lots"
         )
-    test = "unique_int_stock_movements_unioned_movement_key"
 
-    def build() -> int:
-        result = run_dbt(tmp_path, warehouse, "build", "--select", test)
-        assert "Nothing to do" not in result.stdout, result.stdout[-3000:]
-        return result.returncode
+    def build() -> str:
+        return _unique_movement_key_test(tmp_path, warehouse, command="build")
 
-    assert build() != 0
-    assert build() != 0  # the failed build did not move the point its successors test from
+    assert build() == "fail"
+    assert build() == "fail"  # the failed build did not move the point its successors test from
     with duckdb.connect(str(warehouse)) as con:
         con.execute(
             "create or replace table intermediate.int_stock_movements_unioned as "
             "select distinct * from intermediate.int_stock_movements_unioned"
         )
         failed_through = con.execute("select through from intermediate.tests_passed").fetchone()[0]
-    assert build() == 0
+    assert build() == "pass"
     with duckdb.connect(str(warehouse)) as con:
         assert con.execute("select through from intermediate.tests_passed").fetchone()[0] > failed_through
 
@@ -359,15 +364,11 @@ def _duplicate_an_edge(warehouse: Path, *, of_last_build: bool) -> str:
     """Insert a second copy of one fct_lot_genealogy_by_output row (keyed by lot ids), whose
     output lot the last build rebuilt or not; returns that lot's code."""
     with duckdb.connect(str(warehouse)) as con:
-        last_build = (
-            "select lot_code from intermediate.int_changed_lots "
-            "where changed_at = (select max(changed_at) from intermediate.int_changed_lots)"
-        )
         ids = "select lot_id from intermediate.int_lot_ids_assigned"
         output_lot_id, input_lot_id = con.execute(
             "select output_lot_id, input_lot_id from main.fct_lot_genealogy_by_output "
-            f"where output_lot_id {'in' if of_last_build else 'not in'} ({ids} where lot_code in ({last_build})) "
-            f"and input_lot_id not in ({ids} where lot_code in ({last_build})) "
+            f"where output_lot_id {'in' if of_last_build else 'not in'} ({ids} where lot_code in ({LAST_BUILD_LOTS})) "
+            f"and input_lot_id not in ({ids} where lot_code in ({LAST_BUILD_LOTS})) "
             "order by all limit 1"
         ).fetchone()
         con.execute(
@@ -385,9 +386,7 @@ def test_a_test_scoped_by_lot_ids_sees_the_rows_of_the_lots_the_build_rebuilt(wa
     test = "unique_combination_of_columns_fct_lot_genealogy_by_output_output_lot_id__input_lot_id"
 
     def outcome(warehouse: Path, *args: str) -> str:
-        result = run_dbt(tmp_path, warehouse, "test", "--select", test, *args)
-        assert "Nothing to do" not in result.stdout, result.stdout[-3000:]
-        return "fail" if result.returncode else "pass"
+        return _data_test(tmp_path, warehouse, test, *args)
 
     rebuilt = tmp_path / "rebuilt.duckdb"
     shutil.copy(warehouses[0], rebuilt)

@@ -273,15 +273,24 @@ def test_csv_and_parquet_of_one_feed_on_one_day_load_once_and_say_so(landing, co
     assert con.execute("select count(*), sum(quantity) from raw.consumption").fetchone() == (1, 5)
 
 
+PRODUCTION_HEADER = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
+
+
+def _production_loaded_from_parquet(landing, con):
+    """The day's production delivered as Parquet (L1, 100) and loaded; returns the feed."""
+    feed = FEEDS_BY_NAME["production"]
+    pl.read_csv(
+        io.StringIO(PRODUCTION_HEADER + "L1,P1,S1,A,2026-06-01T06:00:00,100\n"), infer_schema=False
+    ).write_parquet(landing / DAY.isoformat() / "production.parquet")
+    ingest_feed_day(con, landing, DAY, feed)
+    return feed
+
+
 def test_a_day_first_loaded_as_parquet_resent_as_twins_is_replaced_by_the_csv(landing, con):
     """A re-send with both forms loads the CSV as the day's delivery: the Parquet rows loaded
     before go (they would clash with the CSV's keys), and the Parquet twin is refused."""
-    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
-    feed = FEEDS_BY_NAME["production"]
-    parquet = landing / DAY.isoformat() / "production.parquet"
-    (landing / DAY.isoformat()).mkdir(parents=True, exist_ok=True)
-    pl.read_csv(io.StringIO(header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n"), infer_schema=False).write_parquet(parquet)
-    ingest_feed_day(con, landing, DAY, feed)
+    header = PRODUCTION_HEADER
+    feed = _production_loaded_from_parquet(landing, con)
     write(landing, "production.csv", header + "L1,P1,S1,A,2026-06-01T06:00:00,90\nL2,P1,S1,A,2026-06-01T07:00:00,50\n")
     result = ingest_feed_day(con, landing, DAY, feed)
     assert result.status == "rejected" and "production.csv was delivered too" in result.errors[0]
@@ -298,12 +307,7 @@ def test_a_day_first_loaded_as_parquet_resent_as_twins_is_replaced_by_the_csv(la
 
 
 def test_a_twin_resend_whose_csv_is_refused_keeps_the_rows_loaded_before(landing, con):
-    header = "lot_code,product_code,site_code,line_code,produced_at,quantity\n"
-    feed = FEEDS_BY_NAME["production"]
-    parquet = landing / DAY.isoformat() / "production.parquet"
-    (landing / DAY.isoformat()).mkdir(parents=True, exist_ok=True)
-    pl.read_csv(io.StringIO(header + "L1,P1,S1,A,2026-06-01T06:00:00,100\n"), infer_schema=False).write_parquet(parquet)
-    ingest_feed_day(con, landing, DAY, feed)
+    feed = _production_loaded_from_parquet(landing, con)
     write(landing, "production.csv", "lot_code,quantity\nL1,90\n")  # required columns missing
     result = ingest_feed_day(con, landing, DAY, feed)
     assert result.status == "rejected" and len(result.errors) == 2
