@@ -49,6 +49,14 @@ class Warehouse:
         return self.work_dir / "warehouse.duckdb"
 
     @property
+    def dbt_parse_state(self) -> Path:
+        """dbt's partial-parse state of this warehouse's last build, kept between runs (the
+        working folder goes with each run). dbt re-parses in full whenever the profile differs
+        from the saved state's, and the profile names the working file: the state of another
+        warehouse, or of the project's own `dbt parse`, never matches."""
+        return self.published.parent / f".{self.published.name}.dbt_partial_parse.msgpack"
+
+    @property
     def _owner_file(self) -> Path:
         return self.work_dir / "owner.json"
 

@@ -129,9 +129,14 @@ def test_a_daily_run_checks_the_new_day_and_the_latest_findings_keep_the_earlier
     warehouse = tmp_path / "warehouse.duckdb"
     settings = Settings.from_env(warehouse=warehouse, landing=landing, output=tmp_path / "out")
     assert run_ingest(settings).success
+    dbt_log = tmp_path / "out" / "logs" / "ingest.log"
+    assert "Unable to do partial parsing" in dbt_log.read_text()  # a warehouse's first build parses in full
     (landing / "2026-06-03").mkdir()
     (landing / "2026-06-03" / "production.csv").write_text(PRODUCTION + "B3,FIN-BREAD,P1,L1,2026-06-03T06:00:00,9\n")
     assert run_ingest(settings).success
+    # The daily run's dbt starts from the state of the warehouse's last parse.
+    assert re.search(r"Found \d+ models", dbt_log.read_text())
+    assert "Unable to do partial parsing" not in dbt_log.read_text()
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         first, second = (
