@@ -12,11 +12,14 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from batchtrack.settings import DBT_WAREHOUSE_ENV
-from pipelines.dbt_manifest import DBT_PROJECT_DIR
+from pipelines.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt_project.prepare_if_dev()
+# Parse when the manifest is older than the project (`dagster dev` reloading an edited model),
+# not on every load as DbtProject.prepare_if_dev does: a parse rewrites the manifest that
+# other processes of this project may be reading.
+ensure_manifest()
 
 
 class LayeredTranslator(DagsterDbtTranslator):
