@@ -197,13 +197,16 @@
 
 
 {#- A where clause keeping the rows (alias `alias`, key columns `keys`) of the changed keys:
-    raw rows in the body of such a model, its own rows in its hooks. -#}
+    raw rows in the body of such a model, its own rows in its hooks. An `in` over the key
+    tuple, not `exists`: DuckDB joins a correlated exists on `is not distinct from`, which
+    pushes nothing into the scan, and an `in` on equality, which pushes the changed keys'
+    range into it: a table in key order (the raw layer is in landing order) then reads only
+    the row groups of that range. -#}
 {% macro of_changed_keys(alias, keys) -%}
     {%- if building_incrementally() -%}
-        where exists (
-            select 1
-            from {{ changed_keys_table() }} as changed
-            where {{ key_match(alias, keys, 'changed') }}
+        where ({% for key in keys %}{{ alias }}.{{ key }}{{ ", " if not loop.last }}{% endfor %}) in (
+            select {% for key in keys %}key_{{ loop.index }}{{ ", " if not loop.last }}{% endfor %}
+            from {{ changed_keys_table() }}
         )
     {%- endif -%}
 {%- endmacro %}
