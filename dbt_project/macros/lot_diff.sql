@@ -204,6 +204,43 @@
 {%- endmacro %}
 
 
+{#- Pre-hook of dim_lots: besides the changed lots, the lots whose expiry date lies between
+    the as-of day the table holds and the new one (from int_as_of_dates_derived): whether they
+    are past expiry, and so their status, may change. Then every row takes the new as-of day,
+    so that a lot that did not change compares equal and keeps its place. -#}
+{% macro fix_changed_lots_and_expiries() -%}
+    {{ fix_changed_lots() }}
+    {%- if building_incrementally() and not all_lots_changed() %};
+
+    insert into {{ changed_lots_table() }}
+    with
+
+    as_of as (
+        select
+            (select max(as_of_date) from {{ this }}) as built_on,
+            (select as_of_date from {{ ref('int_as_of_dates_derived') }}) as today
+    )
+
+    select lots.lot_code
+    from {{ this }} as lots
+    cross join as_of
+    where
+        lots.expiry_date is not null
+        and (
+            (as_of.built_on is null) != (as_of.today is null)
+            or (
+                lots.expiry_date >= least(as_of.built_on, as_of.today)
+                and lots.expiry_date < greatest(as_of.built_on, as_of.today)
+            )
+        );
+
+    update {{ this }}
+    set as_of_date = (select as_of_date from {{ ref('int_as_of_dates_derived') }})
+    where as_of_date is distinct from (select as_of_date from {{ ref('int_as_of_dates_derived') }})
+    {%- endif %}
+{%- endmacro %}
+
+
 {#- Post-hook of fct_supplier_defect_attribution: its watermark is the end of its build
     (it reads stamps of two clocks, int_changed_lots and mart_changes, both earlier), and the
     mart changes it has taken in are dropped. -#}

@@ -117,6 +117,26 @@ def _fefo_days(path: Path) -> None:
         )
 
 
+def _quiet_lot(path: Path) -> None:
+    """A lot made before the network, at a site of its own, that nothing touches again."""
+    with duckdb.connect(str(path)) as con:
+        ensure_ingest_schema(con)
+        load_feed_day(
+            con,
+            "2026-02-28",
+            "production",
+            [_production("QUIET", "FIN-BREAD", "P9", "L1", "2026-02-28T08:00:00", 50, expiry_date="2026-03-13")],
+        )
+
+
+def _later_day(path: Path) -> None:
+    """A day after the others, with one lot of its own: the as-of day moves past QUIET's expiry."""
+    with duckdb.connect(str(path)) as con:
+        load_feed_day(
+            con, "2026-03-14", "production", [_production("LATER", "FIN-BREAD", "P9", "L1", "2026-03-14T08:00:00", 5)]
+        )
+
+
 def _products_resent(path: Path) -> None:
     """The products delivered again, unchanged: every lot is rebuilt, every line re-judged."""
     with duckdb.connect(str(path)) as con:
@@ -180,6 +200,7 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
     days = list(NETWORK)
     stepwise = tmp / "stepwise.duckdb"
     write_network(stepwise, days[:4], resends=False)
+    _quiet_lot(stepwise)
     _build(tmp, stepwise)
     write_network(stepwise, days[4:])
     _fefo_days(stepwise)
@@ -205,15 +226,25 @@ def warehouses(tmp_path_factory) -> tuple[Path, Path]:
         ).fetchall()
     assert rejudged == [(1, date(2026, 3, 16)), (2, date(2026, 3, 16))]
     _fefo_old_adjusted(stepwise)
+    _later_day(stepwise)
+    quiet = "select current_status, as_of_date from main.dim_lots where lot_code = 'QUIET'"
+    with duckdb.connect(str(stepwise), read_only=True) as con:
+        assert con.execute(quiet).fetchall() == [("released", date(2026, 3, 12))]
     _build(tmp, stepwise)
+    with duckdb.connect(str(stepwise), read_only=True) as con:
+        # QUIET did not change, but the as-of day passed its expiry
+        assert con.execute(quiet).fetchall() == [("expired", date(2026, 3, 14))]
+        assert con.execute("select count(distinct as_of_date) from main.dim_lots").fetchone()[0] == 1
     _last_resends(stepwise)
     _build(tmp, stepwise)
     whole = tmp / "whole.duckdb"
     write_network(whole)
+    _quiet_lot(whole)
     _fefo_days(whole)
     _supplier_lot_corrected(whole)
     _fefo_old_expiry_corrected(whole)
     _fefo_old_adjusted(whole)
+    _later_day(whole)
     _last_resends(whole)
     _build(tmp, whole)
     return stepwise, whole

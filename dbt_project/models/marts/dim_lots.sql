@@ -5,23 +5,35 @@
 -- rows in the id-sorted edge tables, sit close together and a trace reads few row groups; and
 -- a day of new lots gets ids after all earlier ones, which an append keeps
 -- (benchmarks/lineage_strategies.py measures the layouts).
+-- A run recomputes the changed lots and the lots whose expiry the as-of day passed (or, moved
+-- back, passed no more), writes the rows that differ, and moves every row's as-of day
+-- (macros/lot_diff.sql, fix_changed_lots_and_expiries).
+{{ lot_diff_config(
+    unique_key=['lot_code'],
+    sorted_by=['lot_id'],
+    lot_columns=['lot_code'],
+    pre_hook="{{ fix_changed_lots_and_expiries() }}",
+) }}
 with
 
 lot_origins as (
 
     select * from {{ ref('int_lot_origins_resolved') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
 lot_movements as (
 
     select * from {{ ref('int_lot_movements_summarized') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
 lot_holds as (
 
     select * from {{ ref('int_lot_holds_resolved') }}
+    where {{ of_changed_lots('lot_code') }}
 
 ),
 
