@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -11,23 +12,28 @@ from batchtrack.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+# The fingerprint of the project files the manifest was parsed from, beside it.
+SOURCES_STAMP = MANIFEST.with_name("manifest.sources.sha256")
 
 
-def _newest_source(project: Path) -> float:
-    newest = 0.0
-    for folder in ("models", "macros", "tests", "seeds", "snapshots"):
-        for path in (project / folder).rglob("*") if (project / folder).is_dir() else []:
-            if path.suffix in (".sql", ".yml", ".yaml", ".csv"):
-                newest = max(newest, path.stat().st_mtime)
-    for name in ("dbt_project.yml", "profiles.yml"):
-        if (project / name).exists():
-            newest = max(newest, (project / name).stat().st_mtime)
-    return newest
+def project_fingerprint(project: Path = DBT_PROJECT_DIR) -> str:
+    """A digest of the names and contents of the project's files: it changes when one is edited,
+    added, removed or renamed, whatever their modification times say (a checkout, `cp -p`)."""
+    digest = hashlib.sha256()
+    files = [project / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")]
+    for folder in ("models", "macros", "tests", "seeds", "snapshots", "analyses"):
+        if (project / folder).is_dir():
+            files.extend(path for path in (project / folder).rglob("*") if path.is_file())
+    for path in sorted(path for path in files if path.exists()):
+        digest.update(str(path.relative_to(project)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
 
 
 def ensure_manifest() -> Path:
-    """Run `dbt parse` when the manifest is missing or older than the project's files."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source(DBT_PROJECT_DIR):
+    """Run `dbt parse` when the manifest is missing or was parsed from other project files."""
+    fingerprint = project_fingerprint()
+    if MANIFEST.exists() and SOURCES_STAMP.exists() and SOURCES_STAMP.read_text() == fingerprint:
         return MANIFEST
     subprocess.run(
         [str(Path(sys.executable).parent / "dbt"), "parse", "--quiet", "--project-dir", ".", "--profiles-dir", "."],
@@ -35,4 +41,5 @@ def ensure_manifest() -> Path:
         check=True,
         env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
     )
+    SOURCES_STAMP.write_text(fingerprint)
     return MANIFEST

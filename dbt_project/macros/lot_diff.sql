@@ -208,7 +208,7 @@
     the as-of day the table holds and the new one (from int_as_of_dates_derived): whether they
     are past expiry, and so their status, may change. Then every row takes the new as-of day,
     so that a lot that did not change compares equal and keeps its place. -#}
-{% macro fix_changed_lots_and_expiries() -%}
+{% macro fix_expiring_and_changed_lots() -%}
     {{ fix_changed_lots() }}
     {%- if building_incrementally() and not all_lots_changed() %};
 

@@ -35,7 +35,8 @@
         {%- set lot_keyed = [] %}
         {%- if execute %}
             {%- for node in graph.nodes.values() if node.resource_type == 'model' %}
-                {#- the lot-keyed models (delete_changed_lots) and the lot_diff marts (fix_changed_lots) -#}
+                {#- the lot-keyed models (delete_changed_lots) and the lot_diff marts (fix_changed_lots,
+                    fix_expiring_and_changed_lots): a pre-hook whose macro name ends in _changed_lots -#}
                 {%- for hook in node.config.get('pre-hook', []) if '_changed_lots(' in hook.sql %}
                     {%- do lot_keyed.append(node.name) %}
                 {%- endfor %}

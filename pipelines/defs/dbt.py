@@ -66,9 +66,10 @@ def warehouse_models(
 
 
 # dbt parses the project before every command: 5 s here in full, 2.5 s when the target folder
-# holds the state of an earlier parse with the same profile, project files, variables and dbt
-# version (dbt checks them all and re-parses what differs). The warehouse keeps its last
-# build's state (Warehouse.dbt_parse_state), so only a warehouse's first build parses in full.
+# holds the state of an earlier parse with the same profile, variables and dbt version (dbt
+# checks them, and parses in full when one differs; a changed project file it re-parses
+# alone). The warehouse keeps its last build's state (Warehouse.dbt_parse_state), so only a
+# warehouse's first build parses in full.
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 
 

@@ -264,6 +264,7 @@ def test_an_incremental_build_equals_a_build_of_everything(warehouses):
 
 
 SORTED_MARTS = {
+    "dim_lots": "lot_id",
     "fct_lot_genealogy": "input_lot_id, output_lot_id",
     "fct_lot_genealogy_by_output": "output_lot_id, input_lot_id",
     "fct_lot_genealogy_lot_keys": "lot_code_key, lot_code",

@@ -7,12 +7,12 @@
 -- (benchmarks/lineage_strategies.py measures the layouts).
 -- A run recomputes the changed lots and the lots whose expiry the as-of day passed (or, moved
 -- back, passed no more), writes the rows that differ, and moves every row's as-of day
--- (macros/lot_diff.sql, fix_changed_lots_and_expiries).
+-- (macros/lot_diff.sql, fix_expiring_and_changed_lots).
 {{ lot_diff_config(
     unique_key=['lot_code'],
     sorted_by=['lot_id'],
     lot_columns=['lot_code'],
-    pre_hook="{{ fix_changed_lots_and_expiries() }}",
+    pre_hook="{{ fix_expiring_and_changed_lots() }}",
 ) }}
 with
 
