@@ -183,17 +183,19 @@
 {%- endmacro %}
 
 
-{#- A filter keeping the shipment lines (alias `alias`) to re-check (all when everything is). -#}
+{#- A filter keeping the shipment lines (alias `alias`) to re-check (all when everything is).
+    The re-checks hold one row per site and product, so a scalar subquery: DuckDB joins it on
+    equality, where an `exists` inside the `or` became a mark join over every line (1.4 s
+    against 0.5 s for the lines of the large extra day). -#}
 {% macro of_fefo_rechecks(alias) -%}
     {%- if not fefo_rechecks_everything() -%}
         (
-            exists (
-                select 1
+            {{ alias }}.shipped_at >= (
+                select rechecks.changed_from
                 from {{ fefo_rechecks_table() }} as rechecks
                 where
                     {{ alias }}.site_code = rechecks.site_code
                     and {{ alias }}.product_code = rechecks.product_code
-                    and {{ alias }}.shipped_at >= rechecks.changed_from
             )
             or {{ alias }}.lot_code in (select lot_code from {{ changed_lots_table() }})
         )
