@@ -152,10 +152,16 @@ class Suite:
                 "data; its timing is from then; --rebuild measures it again)"
             )
         else:
+            # Built where the extra day runs, then kept in history/: the day then finds the
+            # warehouse at the path it was built at, with what a daily run finds beside it
+            # (dbt's parse state, which names the working file's path).
             _reset(history)
-            dataset.link_days(history / "landing", landing, days[:-1])
-            if self.phase("pipeline_history", "pipeline_run", _pipeline_params(history)) is None:
+            dataset.link_days(full / "landing", landing, days[:-1])
+            if self.phase("pipeline_history", "pipeline_run", _pipeline_params(full)) is None:
                 return False
+            for name in KEPT_WITH_WAREHOUSE:
+                if (full / name).is_file():
+                    shutil.copyfile(full / name, history / name)
             saved = {
                 "key": key,
                 "measured_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -163,8 +169,11 @@ class Suite:
             }
             saved_path.write_text(json.dumps(saved, indent=1) + "\n")
 
+        _reset(full)
         dataset.link_days(full / "landing", landing, days)
-        shutil.copyfile(history / "warehouse.duckdb", full / "warehouse.duckdb")
+        for name in KEPT_WITH_WAREHOUSE:
+            if (history / name).is_file():
+                shutil.copyfile(history / name, full / name)
         incremental = self.phase("pipeline_incremental_day", "pipeline_run", _pipeline_params(full))
 
         last_day = root / "last_day"
@@ -198,6 +207,10 @@ class Suite:
 def _reset(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+
+
+# The warehouse file and what the pipeline keeps beside it between runs (Warehouse.dbt_parse_state).
+KEPT_WITH_WAREHOUSE = ("warehouse.duckdb", ".warehouse.duckdb.dbt_partial_parse.msgpack")
 
 
 def _pipeline_params(folder: Path) -> dict:
