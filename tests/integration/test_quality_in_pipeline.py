@@ -137,6 +137,9 @@ def test_a_daily_run_checks_the_new_day_and_the_latest_findings_keep_the_earlier
     # The daily run's dbt starts from the state of the warehouse's last parse.
     assert re.search(r"Found \d+ models", dbt_log.read_text())
     assert "Unable to do partial parsing" not in dbt_log.read_text()
+    # and builds the models and their data tests, not dbt's unit tests (make test runs those)
+    assert re.search(r"Finished running .* data tests", dbt_log.read_text())
+    assert not re.search(r"Finished running .*unit test", dbt_log.read_text())
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
         first, second = (
