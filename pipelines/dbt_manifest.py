@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from batchtrack.settings import PROJECT_ROOT
@@ -17,9 +20,10 @@ SOURCES_STAMP = MANIFEST.with_name("manifest.sources.sha256")
 
 
 def project_fingerprint(project: Path = DBT_PROJECT_DIR) -> str:
-    """A digest of the names and contents of the project's files: it changes when one is edited,
-    added, removed or renamed, whatever their modification times say (a checkout, `cp -p`)."""
-    digest = hashlib.sha256()
+    """A digest of dbt's version and of the names and contents of the project's files: it
+    changes when one is edited, added, removed or renamed, whatever their modification times say
+    (a checkout, `cp -p`), and when dbt is upgraded."""
+    digest = hashlib.sha256(f"dbt-core {version('dbt-core')}\0".encode())
     files = [project / name for name in ("dbt_project.yml", "profiles.yml", "packages.yml", "dependencies.yml")]
     for folder in ("models", "macros", "tests", "seeds", "snapshots", "analyses"):
         if (project / folder).is_dir():
@@ -30,16 +34,27 @@ def project_fingerprint(project: Path = DBT_PROJECT_DIR) -> str:
     return digest.hexdigest()
 
 
+def _is_current(fingerprint: str) -> bool:
+    return MANIFEST.exists() and SOURCES_STAMP.exists() and SOURCES_STAMP.read_text() == fingerprint
+
+
 def ensure_manifest() -> Path:
-    """Run `dbt parse` when the manifest is missing or was parsed from other project files."""
+    """Run `dbt parse` when the manifest is missing or was parsed from other project files (or
+    another dbt). One process parses at a time; the others wait for it and use its manifest."""
     fingerprint = project_fingerprint()
-    if MANIFEST.exists() and SOURCES_STAMP.exists() and SOURCES_STAMP.read_text() == fingerprint:
+    if _is_current(fingerprint):
         return MANIFEST
-    subprocess.run(
-        [str(Path(sys.executable).parent / "dbt"), "parse", "--quiet", "--project-dir", ".", "--profiles-dir", "."],
-        cwd=DBT_PROJECT_DIR,
-        check=True,
-        env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
-    )
-    SOURCES_STAMP.write_text(fingerprint)
+    MANIFEST.parent.mkdir(parents=True, exist_ok=True)
+    with open(MANIFEST.with_name("manifest.parse.lock"), "w") as lock, contextlib.ExitStack() as unlock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        unlock.callback(fcntl.flock, lock, fcntl.LOCK_UN)
+        if _is_current(fingerprint):
+            return MANIFEST
+        subprocess.run(
+            [str(Path(sys.executable).parent / "dbt"), "parse", "--quiet", "--project-dir", ".", "--profiles-dir", "."],
+            cwd=DBT_PROJECT_DIR,
+            check=True,
+            env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        )
+        SOURCES_STAMP.write_text(fingerprint)
     return MANIFEST

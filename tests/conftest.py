@@ -28,7 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     process, before the workers start, so that no worker reads dbt's manifest or partial-parse
     state while another writes it."""
     if not hasattr(config, "workerinput"):
-        ensure_manifest()  # as a run does: `dbt parse` when the manifest is older than the project
+        ensure_manifest()  # as a run does: `dbt parse` when the project's files changed since the last
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -16,9 +16,9 @@ from pipelines.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
 from pipelines.defs.resources import WAREHOUSE_POOL, WarehouseResource
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-# Parse when the manifest is older than the project (`dagster dev` reloading an edited model),
-# not on every load as DbtProject.prepare_if_dev does: a parse rewrites the manifest that
-# other processes of this project may be reading.
+# Parse when the project's files differ from those the manifest was parsed from (`dagster dev`
+# reloading an edited model), not on every load as DbtProject.prepare_if_dev does: a parse
+# rewrites the manifest that other processes of this project may be reading.
 ensure_manifest()
 
 
