@@ -46,6 +46,6 @@ final as (
 )
 
 -- In time order, which the daily appends keep: a run's changed keys are of a few days, so the
--- hooks and tests that look them up by consumed_at read only those days' row groups.
+-- hooks that look their rows up (the key includes consumed_at) read only those days' row groups.
 select * from final
 order by consumed_at
