@@ -234,9 +234,10 @@
             )
         );
 
-    update {{ this }}
-    set as_of_date = (select as_of_date from {{ ref('int_as_of_dates_derived') }})
-    where as_of_date is distinct from (select as_of_date from {{ ref('int_as_of_dates_derived') }})
+    update {{ this }} as lots
+    set as_of_date = today.as_of_date
+    from {{ ref('int_as_of_dates_derived') }} as today
+    where lots.as_of_date is distinct from today.as_of_date
     {%- endif %}
 {%- endmacro %}
 
