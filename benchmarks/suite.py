@@ -151,6 +151,10 @@ class Suite:
                 f"full-history warehouse reused from {history} (built {saved['measured_at']} with the same code and "
                 "data; its timing is from then; --rebuild measures it again)"
             )
+            # back where it was built (a fresh build below stays where it is)
+            for name in KEPT_WITH_WAREHOUSE:
+                if (history / name).is_file():
+                    shutil.copyfile(history / name, full / name)
         else:
             # Built where the extra day runs, then kept in history/: the day then finds the
             # warehouse at the path it was built at, with what a daily run finds beside it
@@ -169,11 +173,7 @@ class Suite:
             }
             saved_path.write_text(json.dumps(saved, indent=1) + "\n")
 
-        _reset(full)
         dataset.link_days(full / "landing", landing, days)
-        for name in KEPT_WITH_WAREHOUSE:
-            if (history / name).is_file():
-                shutil.copyfile(history / name, full / name)
         incremental = self.phase("pipeline_incremental_day", "pipeline_run", _pipeline_params(full))
 
         last_day = root / "last_day"
