@@ -373,10 +373,16 @@ def _timeline_checks(con: duckdb.DuckDBPyConnection, day_list: list[date] | None
     shipped = con.execute(
         f"""
         {lot_origins_cte(con)},
+        checked as (
+            select * from raw.shipments as shipments
+            where {day_sql}
+        ),
+        -- the holds and releases of the lots shipped on the days checked only: the as-of join
+        -- sorts every row it is given, and all of them take a second on a long history
         holds as (
             select lot_code, moved_at, movement_type
             from raw.inventory
-            where movement_type in ('hold', 'release')
+            where movement_type in ('hold', 'release') and lot_code in (select lot_code from checked)
         )
         select
             shipments.lot_code,
@@ -388,11 +394,10 @@ def _timeline_checks(con: duckdb.DuckDBPyConnection, day_list: list[date] | None
             lot_origins.made_at,
             cast(lot_origins.expiry_date as timestamp) as expiry_date,
             coalesce(holds.movement_type, 'release') as status_at_shipment
-        from raw.shipments as shipments
+        from checked as shipments
         left join lot_origins on shipments.lot_code = lot_origins.lot_code
         asof left join holds
             on shipments.lot_code = holds.lot_code and shipments.shipped_at >= holds.moved_at
-        where {day_sql}
         """,
         params,
     ).df()

@@ -480,6 +480,18 @@ def test_a_release_after_the_hold_clears_it(con):
     assert by_name(timeline_checks(con))["shipments.not_on_hold"].success
 
 
+def test_a_hold_counts_when_only_the_shipping_day_is_checked(con):
+    # a daily run checks the days its changes reach: here the shipping day (DAY2) alone, while
+    # the hold of the shipped lot landed the day before; the check reads the holds of the lots
+    # shipped on the days checked, whatever day they landed on
+    hold = {**ROW_DEFAULTS["inventory"], "movement_type": "hold", "quantity": 0, "moved_at": datetime(2026, 6, 1, 20)}
+    insert(con, "inventory", DAY1, **hold)
+    on_shipping_day = by_name(timeline_checks(con, days=[DAY2]))["shipments.not_on_hold"]
+    assert not on_shipping_day.success
+    assert on_shipping_day.sample_keys == ("L-1 (SH-1:1)",)
+    assert by_name(timeline_checks(con, days=[DAY1]))["shipments.not_on_hold"].success
+
+
 def test_expiry_defaults_to_shelf_life_when_not_delivered(con):
     # R-1 has no delivered expiry on this receipt: received 06-01 + 5 days shelf life
     insert(
