@@ -145,13 +145,24 @@ def _day_filter(alias: str, days: list[date] | None) -> tuple[str, list]:
     return f"{alias}.landing_date in (select unnest(?::date[]))", [days]
 
 
-def reference_days_reached(con: duckdb.DuckDBPyConnection, changed: Collection[date]) -> set[date]:
-    """The days whose reference checks a change can alter: the changed days, and every day with a
-    reference that has no origin now. The second is not the day's own doing: its lot can be
-    produced on any later day, a re-sent day can take an origin away, and `as_of` moving on turns
-    a reference within grace into an overdue one. A day whose references all resolve stays
-    resolved (origins are never taken away by time), and a day that failed and is now resolved is
-    found from its stored finding (the runner adds it). One anti-join in DuckDB, no frame."""
+def reference_days_reached(
+    con: duckdb.DuckDBPyConnection, changed: Collection[date], known_through: datetime | None = None
+) -> set[date]:
+    """The days whose reference checks a change can alter, besides the days whose latest result
+    failed (the runner adds those): the changed days, and every day with a reference that has
+    no origin now. The second is not the day's own doing: its lot can be produced on any later
+    day, a re-sent day can take an origin away, and `as_of` moving on turns a reference within
+    grace into an overdue one. A day whose references all resolve stays resolved (origins are
+    never taken away by time), and a day that failed and is now resolved is found from its
+    stored finding.
+
+    Origins only come from rows, so when `changed` only adds days (no production or inventory
+    day known before `known_through`, the last run's watermark, came again or went, and no
+    products delivery), no reference lost its origin: a day with an unresolved reference
+    failed at the last run and is among the failing days, so the changed days are all. Else
+    one anti-join over every referencing row in DuckDB (a second on a long history), no frame."""
+    if known_through is not None and not _changes_without_names(con, changed, known_through):
+        return set(changed)
     unresolved = " union ".join(
         f"""
         select distinct referencing.landing_date

@@ -126,7 +126,7 @@ class DaysOfDailyRun:
     def references(self) -> frozenset[date]:
         if self.is_full:
             return self.changed
-        reached = reference_days_reached(self._con, self.changed)
+        reached = reference_days_reached(self._con, self.changed, self.watermark)
         return frozenset(reached | failing_days(self._con, ["references"]))
 
     @cached_property

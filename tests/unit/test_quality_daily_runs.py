@@ -122,6 +122,23 @@ def test_a_resent_old_day_is_checked_again_and_its_old_finding_goes(con):
     assert "production.quantity_positive" not in format_findings(current_results(con))
 
 
+def test_a_resent_production_day_that_drops_a_lot_fails_its_references_on_other_days(con):
+    daily_run(con, "run-1")
+    assert latest(con, "shipments.lot_known_within_grace")[DAY2].success  # SH-1 ships L-1, made on DAY1
+
+    # DAY1's production comes again without L-1: DAY2, unchanged, now ships an unknown lot
+    con.execute("delete from raw.production where lot_code = 'L-1' and landing_date = ?", [DAY1])
+    con.execute(
+        "insert into ingest.feed_day_changes select ?, 'production', max(changed_at) + interval 1 minute"
+        " from ingest.feed_day_changes",
+        [DAY1],
+    )
+    daily_run(con, "run-2")
+
+    shipped = latest(con, "shipments.lot_known_within_grace")[DAY2]
+    assert not shipped.success and shipped.sample_keys == ("L-1 (SH-1:1)",)
+
+
 def test_a_late_reference_turns_into_an_error_then_resolves_without_its_day_changing(con):
     insert(con, "shipments", DAY2, **{**ROW_DEFAULTS["shipments"], "lot_code": "L-LATE"})
     daily_run(con, "run-1")
