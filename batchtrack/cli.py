@@ -223,12 +223,13 @@ def cmd_quality(args: argparse.Namespace) -> int:
 def cmd_reports(args: argparse.Namespace) -> int:
     from batchtrack.warehouse import Warehouse
     from dashboards import build_dashboards
+    from dashboards.queries import ModelMissing
 
     settings = Settings.from_env(warehouse=args.warehouse, output=args.output)
     try:
         with Warehouse(settings.warehouse).open_readonly() as con:
             pages = build_dashboards(con, settings.output)
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ModelMissing) as error:
         print(f"batchtrack reports: {error}", file=sys.stderr)
         return 1
     for name, path in pages.items():

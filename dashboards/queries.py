@@ -222,82 +222,48 @@ def worst_lots(
     )
 
 
+class ModelMissing(LookupError):
+    """The warehouse lacks a model a page reads: it was built by an older Batchtrack."""
+
+
 def supplier_scorecard(con: duckdb.DuckDBPyConnection, facts: str = DEFECT_FACTS) -> pl.DataFrame:
     """Per supplier and check code: the inspected finished lots that hold the supplier's
     material (through the genealogy, at any depth) and their samples, those of them with defects
     and their defects, the resulting rate and that rate relative to all finished lots for the
-    check. The defects are attributed as fct_supplier_defect_attribution does (each finished
-    lot's defect fact counted once per supplier however many of its lots went in), from the same
-    walk that finds the samples, so the mart's row per defect fact and raw lot is not read.
+    check. The suppliers each lot holds are the bit sets of rpt_lot_supplier_sets, which the
+    build keeps current; the defects are attributed as fct_supplier_defect_attribution does
+    (each finished lot's defect fact counted once per supplier however many of its lots went
+    in), so the mart's row per defect fact and raw lot is not read.
     Columns: supplier_code, check_code, finished_lots, defective_lots, samples, defects,
     defect_rate, overall_rate, relative_rate."""
+    for model in ("rpt_supplier_bits", "rpt_lot_supplier_sets"):
+        if not _table_exists(con, "main", model):
+            raise ModelMissing(
+                f"the warehouse has no main.{model} (the supplier scorecard reads it): it was built by an "
+                "older Batchtrack; run `batchtrack ingest` once to build the models"
+            )
     return _frame(
         con,
         f"""
-        with recursive
+        with
 
-        suppliers as (
-
-            select
-                supplier_code,
-                cast(row_number() over (order by supplier_code) - 1 as ubigint) as supplier_number
-            from main.dim_lots
-            where origin_type = 'received' and supplier_code is not null
-            group by supplier_code
-
-        ),
-
-        -- a set of suppliers is a bit per supplier, in words of 64
         supplier_bits as (
 
             select
                 supplier_code,
-                supplier_number // 64 as word,
-                cast(1 as ubigint) << (supplier_number % 64) as supplier_bit
-            from suppliers
+                word,
+                supplier_bit
+            from main.rpt_supplier_bits
 
         ),
 
-        received_lots as (
-
-            select
-                lots.lot_id,
-                supplier_bits.word,
-                supplier_bits.supplier_bit as supplier_set
-            from main.dim_lots as lots
-            inner join supplier_bits on lots.supplier_code = supplier_bits.supplier_code
-            where lots.origin_type = 'received'
-
-        ),
-
-        -- The suppliers whose material each lot holds: a received lot its supplier's, a lot made
-        -- from others what they hold. The walk goes forward from the received lots, one frontier
-        -- of lots that gained a supplier at a time: it ends however the genealogy loops, and it
-        -- pairs no finished lot with each of its ancestors.
-        lot_suppliers (lot_id, word, supplier_set) using key (lot_id, word) as (
+        lot_suppliers as (
 
             select
                 lot_id,
                 word,
                 supplier_set
-            from received_lots
-            union all
-            select
-                gained.lot_id,
-                gained.word,
-                gained.supplier_set | coalesce(known.supplier_set, 0) as supplier_set
-            from (
-                select
-                    genealogy.output_lot_id as lot_id,
-                    lot_suppliers.word,
-                    bit_or(lot_suppliers.supplier_set) as supplier_set
-                from lot_suppliers
-                inner join main.fct_lot_genealogy as genealogy on lot_suppliers.lot_id = genealogy.input_lot_id
-                group by genealogy.output_lot_id, lot_suppliers.word
-            ) as gained
-            left join recurring.lot_suppliers as known
-                on gained.lot_id = known.lot_id and gained.word = known.word
-            where gained.supplier_set & ~coalesce(known.supplier_set, 0) != 0
+            from main.rpt_lot_supplier_sets
 
         ),
 
