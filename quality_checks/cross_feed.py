@@ -15,7 +15,7 @@ import statistics
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import duckdb
 import great_expectations.expectations as gxe
@@ -146,7 +146,7 @@ def _day_filter(alias: str, days: list[date] | None) -> tuple[str, list]:
 
 
 def reference_days_reached(
-    con: duckdb.DuckDBPyConnection, changed: Collection[date], known_through: datetime | None = None
+    con: duckdb.DuckDBPyConnection, changed: Collection[date], *, after_a_run: bool = False
 ) -> set[date]:
     """The days whose reference checks a change can alter, besides the days whose latest result
     failed (the runner adds those): the changed days, and every day with a reference that has
@@ -156,12 +156,13 @@ def reference_days_reached(
     never taken away by time), and a day that failed and is now resolved is found from its
     stored finding.
 
-    Origins only come from rows, so when `changed` only adds days (no production or inventory
-    day known before `known_through`, the last run's watermark, came again or went, and no
-    products delivery), no reference lost its origin: a day with an unresolved reference
-    failed at the last run and is among the failing days, so the changed days are all. Else
-    one anti-join over every referencing row in DuckDB (a second on a long history), no frame."""
-    if known_through is not None and not _changes_without_names(con, changed, known_through):
+    Origins only come from rows, so when `changed` only adds deliveries (no production or
+    inventory delivery of a changed day was checked by an earlier run: none came again or
+    went), no reference lost its origin: a day with an unresolved reference failed at the last
+    run and is among the failing days, so the changed days are all. Else one anti-join over
+    every referencing row in DuckDB (a second on a long history), no frame. `after_a_run`:
+    there is a recorded run (the failing days are known)."""
+    if after_a_run and not _origin_deliveries_checked_before(con, changed):
         return set(changed)
     unresolved = " union ".join(
         f"""
@@ -269,21 +270,19 @@ def _reference_checks(
     return results
 
 
-def timeline_days_reached(
-    con: duckdb.DuckDBPyConnection, changed: Collection[date], known_through: datetime | None = None
-) -> set[date]:
+def timeline_days_reached(con: duckdb.DuckDBPyConnection, changed: Collection[date]) -> set[date]:
     """The days whose timeline checks a change can alter: the changed days, and the days that
     consume or ship a lot whose origin (made_at, expiry) or hold status the changed days speak
     about: its production or receipt, its holds and releases. A day that failed and is now fixed
     (a row taken away) is found from its stored finding instead.
 
     What a delivery took away no longer names its lots: a products delivery (a shelf life
-    corrected back, a product row dropped), or a re-sent production or inventory day that was
-    known before `known_through` (the last run's watermark; a release dropped puts its lot back
-    on hold). Those reach every day that consumes or ships."""
+    corrected back, a product row dropped), or a production or inventory day that an earlier
+    run checked, delivered again or removed (a release dropped puts its lot back on hold).
+    Those reach every day that consumes or ships."""
     if not changed:
         return set()
-    if _changes_without_names(con, changed, known_through):
+    if _changes_without_names(con, changed):
         every_day = con.execute(
             "select distinct landing_date from raw.consumption union select distinct landing_date from raw.shipments"
         ).fetchall()
@@ -310,27 +309,33 @@ def timeline_days_reached(
     return set(changed) | {row[0] for row in rows}
 
 
-def _changes_without_names(
-    con: duckdb.DuckDBPyConnection, changed: Collection[date], known_through: datetime | None
-) -> bool:
-    """Whether `changed` holds a products delivery, or a production or inventory day already
-    stamped when the last run was (stamped again since: a re-send)."""
+def _changes_without_names(con: duckdb.DuckDBPyConnection, changed: Collection[date]) -> bool:
+    """Whether `changed` holds a products delivery, or a production or inventory delivery
+    that an earlier run checked (it came again, or went)."""
+    products = con.execute(
+        "select count(*) from ingest.feed_day_changes where landing_date in (select unnest(?::date[])) "
+        "and feed = 'products'",
+        [sorted(changed)],
+    ).fetchone()[0]
+    return bool(products) or _origin_deliveries_checked_before(con, changed)
+
+
+def _origin_deliveries_checked_before(con: duckdb.DuckDBPyConnection, changed: Collection[date]) -> bool:
+    """Whether a recorded run checked the production or inventory rows of a day in `changed`:
+    the day's delivery then came again or went since (a run checks every feed of the days it
+    looks at, so a day it saw has findings of both suites, of no rows if the feed had none).
+    From the findings, not from ingest.feed_day_changes, whose stamp a re-send or removal
+    overwrites. A day loaded and changed again before any run recorded it counts as new: no
+    recorded answer relied on what it took away."""
+    if not table_columns(con, "main", "quality_findings"):
+        return False
     return bool(
         con.execute(
             """
-            select count(*) from ingest.feed_day_changes
-            where landing_date in (select unnest(?::date[]))
-                and (
-                    feed = 'products'
-                    or (
-                        feed in ('production', 'inventory')
-                        and landing_date <= (
-                            select max(landing_date) from ingest.feed_day_changes where changed_at <= ?
-                        )
-                    )
-                )
+            select count(*) from main.quality_findings
+            where landing_date in (select unnest(?::date[])) and suite in ('raw.production', 'raw.inventory')
             """,
-            [sorted(changed), known_through],
+            [sorted(changed)],
         ).fetchone()[0]
     )
 

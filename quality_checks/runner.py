@@ -126,14 +126,14 @@ class DaysOfDailyRun:
     def references(self) -> frozenset[date]:
         if self.is_full:
             return self.changed
-        reached = reference_days_reached(self._con, self.changed, self.watermark)
+        reached = reference_days_reached(self._con, self.changed, after_a_run=True)
         return frozenset(reached | failing_days(self._con, ["references"]))
 
     @cached_property
     def timeline(self) -> frozenset[date]:
         if self.is_full:
             return self.changed
-        reached = timeline_days_reached(self._con, self.changed, self.watermark)
+        reached = timeline_days_reached(self._con, self.changed)
         return frozenset(reached | failing_days(self._con, ["timeline"]))
 
     @cached_property

@@ -139,6 +139,25 @@ def test_a_resent_production_day_that_drops_a_lot_fails_its_references_on_other_
     assert not shipped.success and shipped.sample_keys == ("L-1 (SH-1:1)",)
 
 
+def test_the_latest_day_sent_again_without_a_lot_fails_its_references_on_an_earlier_day(con):
+    # L-3 is shipped on DAY2 and made on DAY3, the latest day; DAY3 then comes again without
+    # it. Its new stamp replaces the old one, so only the findings of the run that checked
+    # DAY3 tell that it is not a new day.
+    insert(con, "production", DAY3, **{**ROW_DEFAULTS["production"], "lot_code": "L-3"})
+    insert(con, "shipments", DAY2, **{**ROW_DEFAULTS["shipments"], "shipment_id": "SH-3", "lot_code": "L-3"})
+    resend = "insert or replace into ingest.feed_day_changes values (?, 'production', ?)"
+    con.execute(resend, [DAY3, datetime(2026, 6, 3, 1)])
+    daily_run(con, "run-1")
+    assert latest(con, "shipments.lot_known_within_grace")[DAY2].success
+
+    con.execute("delete from raw.production where lot_code = 'L-3'")
+    con.execute(resend, [DAY3, datetime(2026, 6, 3, 2)])
+    daily_run(con, "run-2")
+
+    shipped = latest(con, "shipments.lot_known_within_grace")[DAY2]
+    assert not shipped.success and shipped.sample_keys == ("L-3 (SH-3:1)",)
+
+
 def test_a_late_reference_turns_into_an_error_then_resolves_without_its_day_changing(con):
     insert(con, "shipments", DAY2, **{**ROW_DEFAULTS["shipments"], "lot_code": "L-LATE"})
     daily_run(con, "run-1")
