@@ -37,3 +37,15 @@
 {% macro recomputed_lots_table() -%}
     recomputed_lots__{{ this.name }}
 {%- endmacro %}
+
+
+{#- Post-hook of rpt_supplier_bits: a build of the whole register numbers the suppliers afresh;
+    the sets stored under the old numbers are dropped, so that rpt_lot_supplier_sets is built
+    whole after it. (Not a ref: the sets are built from the register, not the other way.) -#}
+{% macro drop_supplier_sets_if_renumbered() -%}
+    {%- if building_incrementally() -%}
+        select 1
+    {%- else -%}
+        drop table if exists {{ this.schema }}.rpt_lot_supplier_sets
+    {%- endif -%}
+{%- endmacro %}

@@ -284,3 +284,29 @@ def test_a_warehouse_without_the_supplier_sets_says_what_to_run(built, tmp_path)
         con.execute("drop table main.rpt_lot_supplier_sets")
         with pytest.raises(queries.ModelMissing, match=r"no main\.rpt_lot_supplier_sets .*batchtrack ingest"):
             queries.supplier_scorecard(con)
+
+
+def test_a_register_built_whole_again_drops_the_sets_of_its_old_numbers(built, tmp_path):
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(built, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        write_network(con, changed=True)
+        con.executemany(
+            "insert into intermediate.int_changed_lots values (?, ?)",
+            [(code, datetime(2026, 3, 2)) for code in CHANGED],
+        )
+    build(tmp_path, warehouse)  # A00 comes after the others: number 70
+    # Built whole again, the register numbers by code: A00 first, every other supplier one on.
+    result = run_dbt(tmp_path, warehouse, "build", *MODELS, "--full-refresh", "--exclude", "rpt_lot_supplier_sets")
+    assert result.returncode == 0, result.stdout[-4000:]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute(
+            "select supplier_number from main.rpt_supplier_bits where supplier_code = 'A00'"
+        ).fetchone() == (0,)
+        assert not con.execute(
+            "select count(*) from duckdb_tables() where table_name = 'rpt_lot_supplier_sets'"
+        ).fetchone()[0]
+    build(tmp_path, warehouse)  # the next build makes the sets whole again, in the new numbers
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert stored_suppliers(con) == suppliers_of_every_lot(changed=True)
+        assert_scorecard(con, expected_scorecard(changed=True))

@@ -2,10 +2,14 @@
 -- supplier sets of rpt_lot_supplier_sets is bit supplier_number % 64 of word
 -- supplier_number // 64. A supplier seen for the first time takes the next numbers, in code
 -- order, whatever its code sorts as, so that no set already stored changes meaning.
+-- A build of the whole register (the first, a --full-refresh, or after the table was dropped)
+-- numbers afresh, so it drops the supplier sets, which the same build then makes whole again:
+-- sets kept from the old numbering would name the wrong suppliers.
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
+    post_hook="{{ drop_supplier_sets_if_renumbered() }}",
 ) }}
 with
 
